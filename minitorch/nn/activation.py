@@ -1,0 +1,145 @@
+"""Activation functions: elementwise (or row-wise) maps and their derivatives.
+
+Each derivative is written from what forward kept, usually the output h
+(σ' = h(1−h), tanh' = 1−h²), the way the lecture and scikit-learn write them.
+"""
+import warnings
+
+import numpy as np
+
+from minitorch.nn.module import Module
+
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]
+
+
+class Sigmoid(Module):
+    r"""h = σ(x) = 1 / (1 + e⁻ˣ), elementwise.
+
+    Backward: dL/dx = dL/dh ⊙ h ⊙ (1 − h), since σ'(x) = σ(x)(1 − σ(x)).
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.Sigmoid()(mt.tensor([0.0])).item()
+        0.5
+    """
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):                 # e⁻ˣ = inf gives h = 0, as it should
+            h = 1 / (1 + np.exp(-x))
+        self.h = h
+        return h
+
+    def backward(self, grad_h):
+        h = self.h
+        return grad_h * h * (1 - h)                      # dσ/dx = σ(1−σ)
+
+
+class Tanh(Module):
+    """h = tanh(x), elementwise. Backward: dL/dx = dL/dh ⊙ (1 − h²)."""
+
+    def forward(self, x):
+        self.h = h = np.tanh(x)
+        return h
+
+    def backward(self, grad_h):
+        h = self.h
+        return grad_h * (1 - h * h)                      # d tanh/dx = 1 − tanh²
+
+
+class ReLU(Module):
+    """h = max(x, 0), elementwise. Backward: dL/dx = dL/dh ⊙ [x > 0]."""
+
+    analytic = False
+
+    def forward(self, x):
+        self.mask = mask = x > 0
+        return x * mask
+
+    def backward(self, grad_h):
+        return grad_h * self.mask                        # 1 where x > 0, else 0
+
+
+class LeakyReLU(Module):
+    """h = x if x > 0 else negative_slope·x. Backward: dL/dx = dL/dh ⊙ (1 or negative_slope).
+
+    Args:
+        negative_slope: slope for x ≤ 0 (default 0.01).
+    """
+
+    analytic = False
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        self.mask = mask = x > 0
+        return np.where(mask, x, self.negative_slope * x)
+
+    def backward(self, grad_h):
+        return grad_h * np.where(self.mask, 1.0, self.negative_slope).astype(grad_h.dtype, copy=False)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+def _softmax_dim(dim, ndim, name):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                      f"Change the call to include dim=X as an argument.", stacklevel=4)
+        return 0 if ndim in (0, 1, 3) else 1
+    if not -ndim <= dim < max(ndim, 1):
+        raise ValueError(f"{name}(dim={dim}): expected dim in [{-ndim}, {ndim - 1}] for an input "
+                         f"with {ndim} dimensions")
+    return dim
+
+
+class Softmax(Module):
+    """hᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (computed with the max subtracted).
+
+    Backward: dL/dx = h ⊙ (dL/dh − Σⱼ dL/dhⱼ hⱼ), the softmax Jacobian
+    diag(h) − h hᵀ applied to dL/dh.
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        dim = _softmax_dim(self.dim, x.ndim, "Softmax")
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        self.h = h = e / e.sum(axis=dim, keepdims=True)
+        self.axis = dim
+        return h
+
+    def backward(self, grad_h):
+        h = self.h
+        return h * (grad_h - (grad_h * h).sum(axis=self.axis, keepdims=True))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """hᵢ = xᵢ − log Σⱼ exp(xⱼ) along ``dim`` (log-sum-exp with the max subtracted).
+
+    Backward: dL/dx = dL/dh − softmax(x) ⊙ Σⱼ dL/dhⱼ, with softmax(x) = exp(h).
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        dim = _softmax_dim(self.dim, x.ndim, "LogSoftmax")
+        z = x - x.max(axis=dim, keepdims=True)
+        self.h = h = z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
+        self.axis = dim
+        return h
+
+    def backward(self, grad_h):
+        return grad_h - np.exp(self.h) * grad_h.sum(axis=self.axis, keepdims=True)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

@@ -1,0 +1,90 @@
+"""Linear: h = W x + b, back-propagated as the lecture derives it."""
+import math
+
+import numpy as np
+
+from minitorch.nn import init
+from minitorch.nn.module import Module
+from minitorch.nn.parameter import Parameter
+from minitorch.nn.record import location
+
+__all__ = ["Linear", "Identity"]
+
+
+class Linear(Module):
+    r"""Applies an affine map to the last dimension: h = x Wᵀ + b.
+
+    For one sample this is the lecture's h = W x + b, i.e.
+    hᵢ = Σⱼ wᵢⱼ xⱼ + bᵢ. Its backward, for a batch of rows x:
+
+    * dL/dW = (dL/dh)ᵀ · x     (one sample: dL/dW = dL/dh · xᵀ)
+    * dL/db = Σ_batch dL/dh
+    * dL/dx = dL/dh · W        (one sample: dL/dx = Wᵀ · dL/dh)
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: if False, no additive bias b.
+        dtype: parameter dtype (default: ``mt.get_default_dtype()``).
+
+    Shape:
+        input (\*, in_features) → output (\*, out_features).
+
+    Weight (out_features, in_features) and bias (out_features,) are drawn from
+    U(-1/√in_features, 1/√in_features), as in PyTorch.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> layer = nn.Linear(3, 2)
+        >>> layer(mt.tensor([[1.0, 2.0, 3.0]])).shape
+        (1, 2)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        bound = 1 / math.sqrt(in_features)
+        self.weight = Parameter(init.uniform((out_features, in_features), -bound, bound, dtype))
+        self.bias = Parameter(init.uniform((out_features,), -bound, bound, dtype)) if bias else None
+
+    def forward(self, x):
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self!r} at {location(self)}: expected input (N, {self.in_features}), "
+                             f"got {x.shape}")
+        self.x = x
+        h = x @ self.weight.data.T                       # h = W x + b, a row per sample
+        if self.bias is not None:
+            h += self.bias.data
+        return h
+
+    def backward(self, grad_h):
+        x, w = self.x, self.weight
+        if x.ndim != 2:                                  # (*, in) -> (N, in)
+            x, grad_h2 = x.reshape(-1, self.in_features), grad_h.reshape(-1, self.out_features)
+        else:
+            grad_h2 = grad_h
+        if w.requires_grad:
+            w.grad += grad_h2.T @ x                      # dL/dW = dL/dh · xᵀ
+        if self.bias is not None and self.bias.requires_grad:
+            self.bias.grad += grad_h2.sum(axis=0)        # dL/db = Σ dL/dh
+        if not self.needs_input_grad:
+            return None
+        return grad_h @ w.data                           # dL/dx = Wᵀ · dL/dh
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, " \
+               f"bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged: h = x, dL/dx = dL/dh."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, grad_h):
+        return grad_h

@@ -1,0 +1,274 @@
+"""Loss functions (criteria): forward gives L, backward gives dL/d(prediction).
+
+A loss is a layer with its own backward that takes ``(input, target)``; its
+backward starts the lecture's algorithm: "compute dL/dy directly from the
+loss function". Targets are constants (no gradient flows into them).
+``reduction`` is 'mean' (default), 'sum' or 'none', as in PyTorch.
+"""
+import numpy as np
+
+from minitorch.nn.module import Module
+
+__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+
+
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', "
+                             f"got {reduction!r}")
+        self.reduction = reduction
+
+    def _same_shape(self, x, target):
+        """The target as an array of the input's shape and float dtype."""
+        target = np.asarray(target)
+        if target.shape != x.shape:
+            raise ValueError(f"{type(self).__name__}: expected target of the input's shape {x.shape}, "
+                             f"got {target.shape} (no silent broadcasting: reshape one of them, "
+                             f"e.g. target.reshape({x.shape}))")
+        if target.dtype != x.dtype:
+            target = target.astype(x.dtype)
+        return target
+
+    def _reduce(self, loss, count=None):
+        if self.reduction == "none":
+            return loss
+        total = loss.sum()
+        return total if self.reduction == "sum" else total / (loss.size if count is None else count)
+
+    def _scale(self, grad_output, count):
+        """dL/d(loss_i) for each element: g/count for 'mean', g for 'sum', g_i for 'none'."""
+        return grad_output / count if self.reduction == "mean" else grad_output
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+
+
+class MSELoss(_Loss):
+    """L = mean((x − y)²). Backward: dL/dx = 2(x − y)/n ('mean'; n = number of elements)."""
+
+    def forward(self, x, target):
+        self.diff = d = x - self._same_shape(x, target)
+        return self._reduce(d * d)
+
+    def backward(self, grad_output):
+        d = self.diff
+        return self._scale(grad_output, d.size) * 2 * d
+
+
+class L1Loss(_Loss):
+    """L = mean(|x − y|). Backward: dL/dx = sign(x − y)/n ('mean')."""
+
+    analytic = False
+
+    def forward(self, x, target):
+        self.diff = d = x - self._same_shape(x, target)
+        return self._reduce(np.abs(d))
+
+    def backward(self, grad_output):
+        d = self.diff
+        return self._scale(grad_output, d.size) * np.sign(d)
+
+
+def _class_targets(name, x, target, ignore_index):
+    """Check integer class targets of shape (N,) with values in [0, C) (or ignore_index)."""
+    target = np.asarray(target)
+    n, c = x.shape
+    if target.dtype.kind == "f":
+        raise ValueError(f"{name}: expected integer class indices of shape ({n},) or class "
+                         f"probabilities of shape {x.shape}; got float targets of shape "
+                         f"{target.shape} (convert class labels with .astype(int))")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer class indices, got dtype {target.dtype}")
+    if target.shape != (n,):
+        raise ValueError(f"{name}: expected class-index target of shape ({n},) for input {x.shape}, "
+                         f"got {target.shape}")
+    bad = (target != ignore_index) & ((target < 0) | (target >= c))
+    if bad.any():
+        raise ValueError(f"{name}: class labels must be in [0, {c - 1}] for {c} classes; got "
+                         f"{sorted(set(target[bad].tolist()))[:5]} at positions "
+                         f"{np.flatnonzero(bad)[:5].tolist()}")
+    return target
+
+
+def _batched(name, x, target):
+    """(C,) input with a scalar target → (1, C) and (1,); checks the input is (N, C)."""
+    if x.ndim == 1:
+        return x[None, :], np.reshape(target, (1,) + np.shape(target)), True
+    if x.ndim != 2:
+        raise ValueError(f"{name}: expected input of shape (N, C) (or (C,)), got {x.shape}")
+    return x, target, False
+
+
+class CrossEntropyLoss(_Loss):
+    r"""Cross entropy of logits: Lᵢ = −wᵧ log softmax(xᵢ)ᵧ, with stable log-sum-exp.
+
+    Targets are class indices (N,) or class probabilities (N, C). With
+    ``label_smoothing`` ε the target mixes (1 − ε)·onehot + ε/C.
+    Backward: dLᵢ/dxᵢ = wᵧ (softmax(xᵢ) − onehot(y)) for index targets.
+    'mean' divides by Σᵢ w_{yᵢ} over non-ignored samples (by N for probabilities).
+
+    Args:
+        weight: per-class weights (C,), or None.
+        ignore_index: target value that contributes nothing (default -100).
+        reduction: 'mean' | 'sum' | 'none'.
+        label_smoothing: ε in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> loss = nn.CrossEntropyLoss()(np.zeros((2, 4), np.float32), np.array([1, 3]))
+        >>> round(loss.item(), 4)   # log 4
+        1.3863
+    """
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.weight = None if weight is None else np.asarray(getattr(weight, "data", weight))
+        self.ignore_index, self.label_smoothing = ignore_index, float(label_smoothing)
+
+    def forward(self, x, target):
+        name = "CrossEntropyLoss"
+        x, target, self.unbatched = _batched(name, x, target)
+        n, c = x.shape
+        if self.weight is not None and self.weight.shape != (c,):
+            raise ValueError(f"{name}: expected weight of shape ({c},), got {self.weight.shape}")
+        w = np.ones(c, dtype=x.dtype) if self.weight is None else self.weight.astype(x.dtype)
+        z = x - x.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))      # log softmax, stable
+        eps = self.label_smoothing
+        target = np.asarray(target)
+        if target.dtype.kind in "fc" and target.shape == x.shape:     # class probabilities
+            q = target.astype(x.dtype) * (1 - eps) + eps / c
+            loss = -(logp * q * w).sum(axis=1)
+            self.dloss = np.exp(logp) * (q * w).sum(axis=1, keepdims=True) - q * w
+            count = n
+        else:
+            target = _class_targets(name, x, target, self.ignore_index)
+            valid = target != self.ignore_index
+            y = np.where(valid, target, 0)
+            rows = np.arange(n)
+            wy = w[y] * valid
+            loss = -(1 - eps) * wy * logp[rows, y]
+            p = np.exp(logp)
+            dloss = p * ((1 - eps) * wy)[:, None]
+            dloss[rows, y] -= (1 - eps) * wy
+            if eps:
+                loss = loss - (eps / c) * (logp * w).sum(axis=1) * valid
+                dloss += (eps / c) * (p * w.sum() - w) * valid[:, None]
+            self.dloss = dloss
+            count = wy.sum()
+        self.count = count
+        out = self._reduce(loss, count)
+        return out[0] if self.unbatched and self.reduction == "none" else out
+
+    def backward(self, grad_output):
+        g = np.reshape(grad_output, (-1, 1)) if self.reduction == "none" else grad_output
+        grad = self._scale(g, self.count) * self.dloss
+        return grad[0] if self.unbatched else grad
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities: Lᵢ = −wᵧ xᵢᵧ.
+
+    Use after ``LogSoftmax(dim=1)``. Backward: dLᵢ/dxᵢᵧ = −wᵧ, zero elsewhere.
+
+    Args:
+        weight: per-class weights (C,), or None.
+        ignore_index: target value that contributes nothing (default -100).
+        reduction: 'mean' (divides by Σ w_{yᵢ}) | 'sum' | 'none'.
+    """
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.asarray(getattr(weight, "data", weight))
+        self.ignore_index = ignore_index
+
+    def forward(self, x, target):
+        x, target, self.unbatched = _batched("NLLLoss", x, target)
+        n, c = x.shape
+        target = _class_targets("NLLLoss", x, target, self.ignore_index)
+        valid = target != self.ignore_index
+        self.y = y = np.where(valid, target, 0)
+        w = np.ones(c, dtype=x.dtype) if self.weight is None else self.weight.astype(x.dtype)
+        self.wy = wy = w[y] * valid
+        self.shape, self.dtype = x.shape, x.dtype
+        self.count = wy.sum()
+        out = self._reduce(-wy * x[np.arange(n), y], self.count)
+        return out[0] if self.unbatched and self.reduction == "none" else out
+
+    def backward(self, grad_output):
+        g = np.reshape(grad_output, -1) if self.reduction == "none" else grad_output
+        grad = np.zeros(self.shape, dtype=np.result_type(self.dtype, np.asarray(grad_output).dtype))
+        grad[np.arange(self.shape[0]), self.y] = -self._scale(g, self.count) * self.wy
+        return grad[0] if self.unbatched else grad
+
+
+class BCELoss(_Loss):
+    """Binary cross entropy of probabilities: L = −w[y log x + (1 − y) log(1 − x)].
+
+    Each log is clamped at −100, as in PyTorch. Backward:
+    dL/dx = w (x − y) / max(x(1 − x), 1e-12).
+    """
+
+    analytic = False
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.asarray(getattr(weight, "data", weight))
+
+    def forward(self, x, target):
+        y = self._same_shape(x, target)
+        if x.size and (np.min(x.real) < 0 or np.max(x.real) > 1):
+            raise ValueError(f"BCELoss: expected input probabilities in [0, 1], got values in "
+                             f"[{np.min(x.real):.4g}, {np.max(x.real):.4g}] (use BCEWithLogitsLoss "
+                             f"for logits)")
+        with np.errstate(divide="ignore"):
+            loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
+        if self.weight is not None:
+            loss = loss * self.weight
+        self.x, self.y = x, y
+        return self._reduce(loss)
+
+    def backward(self, grad_output):
+        x, y = self.x, self.y
+        grad = (x - y) / np.maximum(x * (1 - x), 1e-12)
+        if self.weight is not None:
+            grad = grad * self.weight
+        return self._scale(grad_output, x.size) * grad
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid and binary cross entropy in one stable formula, for logits x.
+
+    L = w [(1 − y) x + l (log(1 + e^{−|x|}) + max(−x, 0))], l = 1 + (pos_weight − 1) y.
+    Backward: dL/dx = w [(1 − y) − l (1 − σ(x))]  (= w (σ(x) − y) without pos_weight).
+    """
+
+    analytic = False
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.asarray(getattr(weight, "data", weight))
+        self.pos_weight = None if pos_weight is None else np.asarray(getattr(pos_weight, "data", pos_weight))
+
+    def forward(self, x, target):
+        y = self._same_shape(x, target)
+        e = np.exp(-np.abs(x))
+        softplus_neg = np.log1p(e) + np.maximum(-x, 0)                 # −log σ(x), stable
+        lw = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * y
+        loss = (1 - y) * x + lw * softplus_neg
+        if self.weight is not None:
+            loss = loss * self.weight
+        self.sigmoid = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.y, self.lw = y, lw
+        return self._reduce(loss)
+
+    def backward(self, grad_output):
+        grad = (1 - self.y) - self.lw * (1 - self.sigmoid)
+        if self.weight is not None:
+            grad = grad * self.weight
+        return self._scale(grad_output, grad.size) * grad

@@ -1,0 +1,308 @@
+"""Module: the base class of every layer, loss and model.
+
+There are two ways to write one, and they mix freely:
+
+* a **layer with its own backward** overrides ``forward(self, x)`` and
+  ``backward(self, grad_output)``, both on numpy arrays, as the lecture derives
+  them: backward adds dL/dθ into ``param.grad`` and returns dL/dx;
+* a **composite** overrides only ``forward``, on Tensors; its backward is
+  reverse mode over the operations it recorded.
+
+How a call becomes a record of the graph is in ``record.py``.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from minitorch.nn import record
+from minitorch.nn.parameter import Parameter
+from minitorch import autograd
+
+__all__ = ["Module"]
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class for all neural-network modules.
+
+    Parameters and submodules assigned as attributes register themselves, in
+    the order of assignment.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> class Net(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = nn.Linear(4, 8)
+        ...         self.out = nn.Linear(8, 3)
+        ...     def forward(self, x):
+        ...         return self.out(self.hidden(x).relu())
+        >>> [name for name, _ in Net().named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    #: False for modules that are not complex-analytic (e.g. ReLU); gradcheck
+    #: then uses central differences instead of the complex step.
+    analytic = True
+    _is_layer = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("backward")
+        if own is not None and not getattr(own, "_with_record", False):
+            cls.backward = record.with_record(own)
+        cls._is_layer = any("backward" in k.__dict__ for k in cls.__mro__[:-1] if k is not Module)
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # --- calling -----------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} is missing the required forward method")
+
+    def __call__(self, *args, **kwargs):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        if self._is_layer and not kwargs and args:
+            return record.call_layer(self, args[0], args[1:])
+        return record.call_composite(self, args, kwargs)
+
+    def backward(self, grad_output):
+        """dL/dx from dL/dh for a composite: reverse mode over what its forward recorded.
+
+        Layers with their own backward override this. It is what a parent
+        layer (e.g. ``Sequential``) calls when one of its children is a composite.
+        """
+        out, x = self._output, self._input
+        if not isinstance(out, type(x)) or not out.requires_grad:
+            return None
+        autograd.backward(out, np.asarray(grad_output, dtype=out.dtype), autograd._retaining)
+        grad, x.grad = x.grad, None
+        return grad
+
+    # --- registration ----------------------------------------------------------------
+    def __setattr__(self, name, value):
+        params, modules = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
+        if params is None and isinstance(value, (Parameter, Module)):
+            raise RuntimeError(f"cannot assign {name!r} before {type(self).__name__}.__init__ "
+                               f"calls super().__init__()")
+        if isinstance(value, Parameter):
+            self.__dict__.pop(name, None)
+            modules.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            self.__dict__.pop(name, None)
+            params.pop(name, None)
+            modules[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                f"(expected nn.Parameter or None)")
+            params[name] = None
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as submodule {name!r} "
+                                f"(expected nn.Module or None)")
+            modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        if "_parameters" in d and name in d["_parameters"]:
+            return d["_parameters"][name]
+        if "_modules" in d and name in d["_modules"]:
+            return d["_modules"][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter expects nn.Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module expects nn.Module or None, got {type(module).__name__}")
+        self._modules[str(name)] = module
+
+    register_module = add_module
+
+    def _first_param(self):
+        """The first parameter in registration order (its dtype is the module's), or None."""
+        for p in self._parameters.values():
+            if p is not None:
+                return p
+        for m in self._modules.values():
+            if m is not None:
+                p = m._first_param()
+                if p is not None:
+                    return p
+        return None
+
+    # --- traversal -----------------------------------------------------------------------
+    def named_modules(self, prefix="", memo=None):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, Parameter) pairs, each shared parameter once, in registration order."""
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, m in mods:
+            for name, p in m._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def num_parameters(self, trainable_only=False):
+        """The number of scalar parameters (only those that require grad if asked)."""
+        return int(sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only))
+
+    # --- modes and gradients ---------------------------------------------------------------
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"train() expects a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad[...] = 0
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule (children first) and on self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype):
+        """Cast every parameter (and its gradient) to ``dtype`` in place; returns self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            raise TypeError(f"to() expects a floating or complex dtype, got {dtype}")
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            if p.grad is not None:
+                p.grad = p.grad.astype(dtype)
+        return self
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    # --- state ------------------------------------------------------------------------------
+    def state_dict(self):
+        """An ordered dict name → numpy array (a copy), with PyTorch's key names."""
+        return OrderedDict((name, p.data.copy()) for name, p in self._all_named_parameters())
+
+    def _all_named_parameters(self):
+        """Every parameter under every name it has (shared ones included), as PyTorch saves."""
+        for mod_prefix, m in self.named_modules():
+            for name, p in m._parameters.items():
+                if p is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into the parameters; on any problem, change nothing and list them all."""
+        own = OrderedDict(self._all_named_parameters())
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict expects a dict of arrays, got {type(state_dict).__name__}")
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems, values = [], {}
+        for k, p in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            v = np.asarray(v.data if hasattr(v, "data") and not isinstance(v, np.ndarray) else v)
+            if v.shape != p.data.shape:
+                problems.append(f"{k}: expected shape {p.data.shape}, got {v.shape}")
+            elif v.dtype.kind not in "fciub":
+                problems.append(f"{k}: expected a numeric array, got dtype {v.dtype}")
+            else:
+                values[k] = v
+        if problems or (strict and (missing or unexpected)):
+            lines = [f"Error(s) in loading state_dict for {type(self).__name__}:"]
+            if missing:
+                lines.append(f"  missing keys: {', '.join(missing)}")
+            if unexpected:
+                lines.append(f"  unexpected keys: {', '.join(unexpected)}")
+            lines += [f"  size mismatch for {p}" for p in problems]
+            lines.append("  (nothing was loaded; the model is unchanged)")
+            raise ValueError("\n".join(lines))
+        for k, v in values.items():
+            np.copyto(own[k].data, v, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- printing ----------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._parameters) + list(self._modules)
+
+
+Module.backward = record.with_record(Module.backward)

@@ -1,0 +1,267 @@
+"""One call of a module, one record: how layers with their own backward join the graph.
+
+A *layer* (a module that defines ``backward``) computes on numpy arrays and
+keeps what its backward needs on ``self`` (``self.x = x``). Calling it:
+
+1. runs ``forward`` and then *moves* every attribute that forward set on
+   ``self`` into a :class:`LayerCall` record, leaving the object as it was —
+   so no stale cache survives on the layer, and two calls of one layer keep
+   two separate records;
+2. at the top level (not inside another layer's forward) wraps the output
+   in a Tensor whose graph ``Node`` holds that record;
+3. inside another layer's forward (e.g. a child of ``Sequential``) appends
+   the record to the parent's record and returns the bare array.
+
+When the walk reaches the node, the layer's ``backward`` runs with its own
+record's attributes put back on ``self`` for just that call; a parent's
+backward that calls ``child.backward(g)`` gets the child's matching record
+(last call first). A *composite* module (only ``forward``, on Tensors) adds
+no record of its own: the operations inside it are recorded one by one.
+See docs/design.md.
+"""
+import numpy as np
+
+from minitorch import autograd
+from minitorch.tensor import Tensor
+from minitorch.autodiff.forward import Dual
+
+__all__ = ["LayerCall", "call_layer", "call_composite", "with_record", "location"]
+
+_forwarding = []    # records whose forward is running; None marks a composite boundary
+_backwarding = []   # records whose backward is running
+_path = []          # every module being called, outermost first (for error messages)
+_MISSING = object()
+
+
+class LayerCall:
+    """What one forward call of a layer kept for its backward."""
+
+    __slots__ = ("module", "input", "needs_input_grad", "saved", "children", "pending", "where")
+
+    def __init__(self, module, x, needs_input_grad):
+        self.module = module
+        self.input = x                  # the array forward received
+        self.needs_input_grad = needs_input_grad
+        self.saved = None               # attributes forward set on the module, moved here
+        self.children = []              # records of the sub-layers it called, in call order
+        self.pending = None             # children whose backward has not run yet
+        self.where = None               # location string, kept only under detect_anomaly
+
+    def vjp(self, grad_output):
+        """The graph node's vector-Jacobian product: run the layer's backward."""
+        _backwarding.append(self)
+        try:
+            grad_input = self.module.backward(grad_output)
+        finally:
+            _backwarding.pop()
+        return (grad_input,)
+
+
+def location(module=None):
+    """Where the module being called sits, e.g. ``Sequential[2]`` or ``Net.encoder[0]``."""
+    path = _path if module is None or (_path and _path[-1] is module) else _path + [module]
+    if not path:
+        return "<top level>"
+    where = type(path[0]).__name__
+    for parent, child in zip(path, path[1:]):
+        name = next((k for k, m in parent._modules.items() if m is child), "?")
+        where += f"[{name}]" if name.isdigit() else f".{name}"
+    return where
+
+
+def _noted(e, module):
+    """Add 'in Sequential[2] (Linear)' to an exception raised inside a container, once."""
+    if len(_path) > 1 and hasattr(e, "add_note") and not getattr(e, "_minitorch_where", False):
+        e.add_note(f"in {location()} ({type(module).__name__})")
+        e._minitorch_where = True
+
+
+def _run_forward(module, x, args, record):
+    """Run ``module.forward`` and move what it set on ``self`` into ``record.saved``."""
+    state = module.__dict__
+    before = state.copy()
+    _forwarding.append(record)
+    _path.append(module)
+    try:
+        h = module.forward(x, *args)
+    except Exception as e:
+        _noted(e, module)
+        raise
+    finally:
+        _forwarding.pop()
+        _path.pop()
+        saved = {k: v for k, v in state.items() if before.get(k, _MISSING) is not v}
+        for k in saved:                         # leave the object as it was
+            if k in before:
+                state[k] = before[k]
+            else:
+                del state[k]
+    if not isinstance(h, (np.ndarray, Dual)):        # a Dual carries a forward-mode tangent
+        if isinstance(h, Tensor) or not np.isscalar(h):
+            raise TypeError(f"{type(module).__name__}.forward returned {type(h).__name__}: a layer "
+                            f"with its own backward computes on numpy arrays and returns an array")
+        h = np.asarray(h)
+    record.saved = saved
+    return h
+
+
+def call_layer(module, x, args):
+    """``module(x, *args)`` for a layer with its own backward."""
+    parent = _forwarding[-1] if _forwarding else None
+    if parent is not None:                  # inside a parent layer's forward: arrays in and out
+        if isinstance(x, Tensor):
+            x = x.data
+        record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
+        h = _run_forward(module, x, args, record)
+        parent.children.append(record)
+        return h
+    # top level: a Tensor or an array comes in, a Tensor goes out
+    x_tensor = x if isinstance(x, Tensor) else None
+    x = x.data if x_tensor is not None else np.asarray(x)
+    first = module._first_param()
+    if x.dtype.kind == "f" and first is not None and first.data.dtype != x.dtype \
+            and first.data.dtype.kind == "f":
+        x = x.astype(first.data.dtype)      # e.g. float64 sklearn data into a float32 model
+    args = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+    needs_input = autograd._grad_enabled and x_tensor is not None and x_tensor.requires_grad
+    record = LayerCall(module, x, needs_input)
+    h = _run_forward(module, x, args, record)
+    if autograd._anomaly:
+        record.where = f"{location(module)} ({type(module).__name__})"
+        autograd.check_finite(h, record.where, "forward")
+    if not autograd._grad_enabled or not (needs_input or first is not None):
+        return Tensor._wrap(h)
+    return Tensor._wrap(h, autograd.Node((x_tensor,) if needs_input else (), record.vjp,
+                                         type(module).__name__))
+
+
+def call_composite(module, args, kwargs):
+    """``module(*args)`` for a composite module: ops inside record themselves."""
+    parent = _forwarding[-1] if _forwarding else None
+    first = module._first_param()
+    dtype = first.data.dtype if first is not None and first.data.dtype.kind == "f" else None
+    args = tuple(_as_input(a, dtype) for a in args)
+    if parent is not None:                  # a composite inside a layer's forward (e.g. Sequential)
+        x = args[0]
+        leaf = Tensor._wrap(x.data)
+        leaf.requires_grad = autograd._grad_enabled
+        record = LayerCall(module, args[0].data, True)
+        _forwarding.append(None)            # calls inside are top-level again
+        _path.append(module)
+        try:
+            out = module.forward(leaf, *args[1:], **kwargs)
+        except Exception as e:
+            _noted(e, module)
+            raise
+        finally:
+            _forwarding.pop()
+            _path.pop()
+        record.saved = {"_input": leaf, "_output": out}
+        record.needs_input_grad = parent.needs_input_grad if args[0].data is parent.input else True
+        parent.children.append(record)
+        return out.data if isinstance(out, Tensor) else out
+    _path.append(module)
+    try:
+        out = module.forward(*args, **kwargs)
+    except Exception as e:
+        _noted(e, module)
+        raise
+    finally:
+        _path.pop()
+    if autograd._anomaly and isinstance(out, Tensor):
+        autograd.check_finite(out.data, f"{location(module)} ({type(module).__name__})", "forward")
+    return out
+
+
+def _as_input(a, dtype):
+    """Arrays become Tensors; floating inputs take the module's parameter dtype."""
+    if isinstance(a, Tensor):
+        return a.astype(dtype) if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype else a
+    if isinstance(a, np.ndarray):
+        if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype:
+            a = a.astype(dtype)
+        return Tensor._wrap(a)
+    return a
+
+
+def with_record(backward):
+    """Wrap a layer's ``backward`` so that it runs with its own call's record.
+
+    The record is found on the stack of running backwards: the top-level
+    node's own record, or the parent's last unused record of this module.
+    Called outside any graph (``layer.forward(x)`` then ``layer.backward(g)``
+    by hand, as in Torch), it runs on whatever is on the object.
+    """
+    def wrapped(self, grad_output):
+        record = _take_record(self)
+        if record is None:
+            try:
+                return backward(self, grad_output)
+            except AttributeError as e:
+                raise RuntimeError(
+                    f"{type(self).__name__}.backward was called before forward: expected "
+                    f"a forward call to back-propagate through ({e})") from e
+        return _run_backward(record, backward, grad_output)
+    wrapped.__wrapped__ = backward
+    wrapped.__doc__, wrapped.__name__, wrapped.__qualname__ = \
+        backward.__doc__, backward.__name__, backward.__qualname__
+    wrapped._with_record = True
+    return wrapped
+
+
+def _take_record(module):
+    if not _backwarding:
+        return None
+    top = _backwarding[-1]
+    if top.module is module and top.pending is None:
+        return top                          # the node's own call
+    pending = top.pending
+    if pending:
+        for i in range(len(pending) - 1, -1, -1):
+            if pending[i].module is module:
+                return pending.pop(i)
+    return None                             # e.g. a subclass's backward calling super().backward
+
+
+def _run_backward(record, backward, grad_output):
+    module = record.module
+    state = module.__dict__
+    saved = record.saved
+    if saved is None:
+        raise RuntimeError(f"{type(module).__name__}.backward: this call's forward did not finish")
+    before = {k: state.get(k, _MISSING) for k in saved}
+    state.update(saved)
+    state["needs_input_grad"] = record.needs_input_grad
+    for p in module._parameters.values():   # .grad is an array before backward, so += works
+        if p is not None and p.requires_grad and p.grad is None:
+            p.grad = np.zeros_like(p.data)
+    record.pending = list(record.children)
+    if not _backwarding or _backwarding[-1] is not record:
+        _backwarding.append(record)
+        pushed = True
+    else:
+        pushed = False
+    try:
+        grad_input = backward(module, grad_output)
+    finally:
+        if pushed:
+            _backwarding.pop()
+        for k, v in before.items():
+            if v is _MISSING:
+                state.pop(k, None)
+            else:
+                state[k] = v
+        state.pop("needs_input_grad", None)
+        left, record.pending = record.pending, None
+    if left:
+        names = ", ".join(type(r.module).__name__ for r in left)
+        raise RuntimeError(f"{type(module).__name__}.backward did not call the backward of "
+                           f"{names}, which its forward called: expected one child.backward(g) "
+                           f"per call in forward (in reverse order)")
+    if autograd._anomaly:
+        where = record.where or type(module).__name__
+        autograd.check_finite(grad_input, where, "backward")
+        for name, p in module._parameters.items():
+            if p is not None and p.grad is not None:
+                autograd.check_finite(p.grad, f"{where}.{name}.grad", "backward")
+    return grad_input

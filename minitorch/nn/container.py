@@ -13,7 +13,7 @@ class _ModuleSequence(Module):
         if not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__} expects nn.Module instances, got "
                             f"{type(module).__name__} at position {name}")
-        self._modules[name] = module
+        self.add_module(name, module)
 
     def _index(self, index):
         if not isinstance(index, int):
@@ -31,9 +31,12 @@ class _ModuleSequence(Module):
         keys = list(self._modules)
         for key in (keys[index] if isinstance(index, slice) else [keys[self._index(index)]]):
             del self._modules[key]
+            self.__dict__.pop(key, None)
         self._renumber(list(self._modules.values()))
 
     def _renumber(self, modules):
+        for key in self._modules:
+            self.__dict__.pop(key, None)
         self._modules.clear()
         for i, m in enumerate(modules):
             self._add(str(i), m)

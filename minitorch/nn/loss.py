@@ -133,41 +133,62 @@ class CrossEntropyLoss(_Loss):
     def forward(self, x, target):
         name = "CrossEntropyLoss"
         x, target, self.unbatched = _batched(name, x, target)
+        target = np.asarray(target)
+        n, c = x.shape
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        if (self.weight is None and not self.label_smoothing and target.dtype.kind in "iu"
+                and target.shape == (n,) and n and target.min() >= 0 and target.max() < c
+                and not 0 <= self.ignore_index < c):
+            # the common case: integer labels, no weights, nothing ignored
+            rows = np.arange(n)
+            loss = np.log(s[:, 0]) - z[rows, target]                # −log softmax(x)_y
+            self.saved = (e, s, target, rows)
+            self.count = n
+        else:
+            loss = self._general(x, target, z - np.log(s))
+            self.saved = None
+        out = self._reduce(loss, self.count)
+        return out[0] if self.unbatched and self.reduction == "none" else out
+
+    def _general(self, x, target, logp):
+        """Class weights, ignore_index, label smoothing or probability targets."""
+        name = "CrossEntropyLoss"
         n, c = x.shape
         if self.weight is not None and self.weight.shape != (c,):
             raise ValueError(f"{name}: expected weight of shape ({c},), got {self.weight.shape}")
         w = np.ones(c, dtype=x.dtype) if self.weight is None else self.weight.astype(x.dtype)
-        z = x - x.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))      # log softmax, stable
-        eps = self.label_smoothing
-        target = np.asarray(target)
+        eps, p = self.label_smoothing, np.exp(logp)
         if target.dtype.kind in "fc" and target.shape == x.shape:     # class probabilities
             q = target.astype(x.dtype) * (1 - eps) + eps / c
-            loss = -(logp * q * w).sum(axis=1)
-            self.dloss = np.exp(logp) * (q * w).sum(axis=1, keepdims=True) - q * w
-            count = n
-        else:
-            target = _class_targets(name, x, target, self.ignore_index)
-            valid = target != self.ignore_index
-            y = np.where(valid, target, 0)
-            rows = np.arange(n)
-            wy = w[y] * valid
-            loss = -(1 - eps) * wy * logp[rows, y]
-            p = np.exp(logp)
-            dloss = p * ((1 - eps) * wy)[:, None]
-            dloss[rows, y] -= (1 - eps) * wy
-            if eps:
-                loss = loss - (eps / c) * (logp * w).sum(axis=1) * valid
-                dloss += (eps / c) * (p * w.sum() - w) * valid[:, None]
-            self.dloss = dloss
-            count = wy.sum()
-        self.count = count
-        out = self._reduce(loss, count)
-        return out[0] if self.unbatched and self.reduction == "none" else out
+            self.dloss = p * (q * w).sum(axis=1, keepdims=True) - q * w
+            self.count = n
+            return -(logp * q * w).sum(axis=1)
+        target = _class_targets(name, x, target, self.ignore_index)
+        valid = target != self.ignore_index
+        y = np.where(valid, target, 0)
+        rows = np.arange(n)
+        wy = w[y] * valid
+        loss = -(1 - eps) * wy * logp[rows, y]
+        dloss = p * ((1 - eps) * wy)[:, None]
+        dloss[rows, y] -= (1 - eps) * wy
+        if eps:
+            loss = loss - (eps / c) * (logp * w).sum(axis=1) * valid
+            dloss += (eps / c) * (p * w.sum() - w) * valid[:, None]
+        self.dloss = dloss
+        self.count = wy.sum()
+        return loss
 
     def backward(self, grad_output):
         g = np.reshape(grad_output, (-1, 1)) if self.reduction == "none" else grad_output
-        grad = self._scale(g, self.count) * self.dloss
+        if self.saved is not None:
+            e, s, y, rows = self.saved
+            dloss = e / s                                            # softmax(x) − onehot(y)
+            dloss[rows, y] -= 1
+        else:
+            dloss = self.dloss
+        grad = self._scale(g, self.count) * dloss
         return grad[0] if self.unbatched else grad
 
 

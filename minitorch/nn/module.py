@@ -86,16 +86,18 @@ class Module:
 
     # --- registration ----------------------------------------------------------------
     def __setattr__(self, name, value):
-        params, modules = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
+        # Parameters and submodules go into their registries (for parameters(),
+        # state_dict(), ...) and into __dict__ as well, so that reading
+        # ``self.weight`` on the training hot path is a plain attribute lookup.
+        d = self.__dict__
+        params, modules = d.get("_parameters"), d.get("_modules")
         if params is None and isinstance(value, (Parameter, Module)):
             raise RuntimeError(f"cannot assign {name!r} before {type(self).__name__}.__init__ "
                                f"calls super().__init__()")
         if isinstance(value, Parameter):
-            self.__dict__.pop(name, None)
             modules.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
-            self.__dict__.pop(name, None)
             params.pop(name, None)
             modules[name] = value
         elif params is not None and name in params:
@@ -108,34 +110,27 @@ class Module:
                 raise TypeError(f"cannot assign {type(value).__name__} as submodule {name!r} "
                                 f"(expected nn.Module or None)")
             modules[name] = None
-        else:
-            object.__setattr__(self, name, value)
+        d[name] = value
 
     def __getattr__(self, name):
-        d = self.__dict__
-        if "_parameters" in d and name in d["_parameters"]:
-            return d["_parameters"][name]
-        if "_modules" in d and name in d["_modules"]:
-            return d["_modules"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        if name in self._parameters:
-            del self._parameters[name]
-        elif name in self._modules:
-            del self._modules[name]
-        else:
-            object.__delattr__(self, name)
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter expects nn.Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
+        self.__dict__[name] = param
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module expects nn.Module or None, got {type(module).__name__}")
         self._modules[str(name)] = module
+        self.__dict__[str(name)] = module
 
     register_module = add_module
 
@@ -301,8 +296,6 @@ class Module:
         body = "\n  ".join(([extra] if extra else []) + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
 
-    def __dir__(self):
-        return list(super().__dir__()) + list(self._parameters) + list(self._modules)
 
 
 Module.backward = record.with_record(Module.backward)

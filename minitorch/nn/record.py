@@ -90,7 +90,8 @@ def _run_forward(module, x, args, record):
     finally:
         _forwarding.pop()
         _path.pop()
-        saved = {k: v for k, v in state.items() if before.get(k, _MISSING) is not v}
+        saved = {k: v for k, v in state.items() if before.get(k, _MISSING) is not v
+                 and k not in module._parameters and k not in module._modules}
         for k in saved:                         # leave the object as it was
             if k in before:
                 state[k] = before[k]
@@ -234,7 +235,7 @@ def _run_backward(record, backward, grad_output):
     state["needs_input_grad"] = record.needs_input_grad
     for p in module._parameters.values():   # .grad is an array before backward, so += works
         if p is not None and p.requires_grad and p.grad is None:
-            p.grad = np.zeros_like(p.data)
+            p.grad = np.zeros(p.data.shape, p.data.dtype)
     record.pending = list(record.children)
     if not _backwarding or _backwarding[-1] is not record:
         _backwarding.append(record)

@@ -23,7 +23,6 @@ import numpy as np
 
 from minitorch import autograd
 from minitorch.tensor import Tensor
-from minitorch.autodiff.forward import Dual
 
 __all__ = ["LayerCall", "call_layer", "call_composite", "with_record", "location"]
 
@@ -57,9 +56,24 @@ class LayerCall:
         return (grad_input,)
 
 
+def _call_path():
+    """The modules being called, outermost first: ``_path`` plus the layers nested below it."""
+    chain = []
+    for record in reversed(_forwarding):
+        if record is None:
+            break
+        chain.append(record.module)
+    chain.reverse()
+    if chain and _path and _path[-1] is chain[0]:
+        chain = chain[1:]
+    return _path + chain
+
+
 def location(module=None):
     """Where the module being called sits, e.g. ``Sequential[2]`` or ``Net.encoder[0]``."""
-    path = _path if module is None or (_path and _path[-1] is module) else _path + [module]
+    path = _call_path()
+    if module is not None and (not path or path[-1] is not module):
+        path.append(module)
     if not path:
         return "<top level>"
     where = type(path[0]).__name__
@@ -71,7 +85,7 @@ def location(module=None):
 
 def _noted(e, module):
     """Add 'in Sequential[2] (Linear)' to an exception raised inside a container, once."""
-    if len(_path) > 1 and hasattr(e, "add_note") and not getattr(e, "_minitorch_where", False):
+    if len(_call_path()) > 1 and hasattr(e, "add_note") and not getattr(e, "_minitorch_where", False):
         e.add_note(f"in {location()} ({type(module).__name__})")
         e._minitorch_where = True
 
@@ -81,7 +95,6 @@ def _run_forward(module, x, args, record):
     state = module.__dict__
     before = state.copy()
     _forwarding.append(record)
-    _path.append(module)
     try:
         h = module.forward(x, *args)
     except Exception as e:
@@ -89,19 +102,18 @@ def _run_forward(module, x, args, record):
         raise
     finally:
         _forwarding.pop()
-        _path.pop()
-        saved = {k: v for k, v in state.items() if before.get(k, _MISSING) is not v
-                 and k not in module._parameters and k not in module._modules}
+        saved = {k: v for k, v in state.items() if before.get(k, _MISSING) is not v}
         for k in saved:                         # leave the object as it was
             if k in before:
                 state[k] = before[k]
             else:
                 del state[k]
-    if not isinstance(h, (np.ndarray, Dual)):        # a Dual carries a forward-mode tangent
-        if isinstance(h, Tensor) or not np.isscalar(h):
-            raise TypeError(f"{type(module).__name__}.forward returned {type(h).__name__}: a layer "
-                            f"with its own backward computes on numpy arrays and returns an array")
-        h = np.asarray(h)
+    if type(h) is not np.ndarray:
+        if isinstance(h, Tensor):
+            raise TypeError(f"{type(module).__name__}.forward returned a Tensor: a layer with its "
+                            f"own backward computes on numpy arrays and returns an array")
+        if np.isscalar(h):
+            h = np.asarray(h)                   # (anything else array-like, e.g. dual numbers, passes)
     record.saved = saved
     return h
 
@@ -123,10 +135,15 @@ def call_layer(module, x, args):
     if x.dtype.kind == "f" and first is not None and first.data.dtype != x.dtype \
             and first.data.dtype.kind == "f":
         x = x.astype(first.data.dtype)      # e.g. float64 sklearn data into a float32 model
-    args = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+    if args:
+        args = tuple(a.data if isinstance(a, Tensor) else a for a in args)
     needs_input = autograd._grad_enabled and x_tensor is not None and x_tensor.requires_grad
     record = LayerCall(module, x, needs_input)
-    h = _run_forward(module, x, args, record)
+    _path.append(module)
+    try:
+        h = _run_forward(module, x, args, record)
+    finally:
+        _path.pop()
     if autograd._anomaly:
         record.where = f"{location(module)} ({type(module).__name__})"
         autograd.check_finite(h, record.where, "forward")
@@ -147,8 +164,10 @@ def call_composite(module, args, kwargs):
         leaf = Tensor._wrap(x.data)
         leaf.requires_grad = autograd._grad_enabled
         record = LayerCall(module, args[0].data, True)
+        path = _call_path()
+        outer = _path[:]
+        _path[:] = path + [module]
         _forwarding.append(None)            # calls inside are top-level again
-        _path.append(module)
         try:
             out = module.forward(leaf, *args[1:], **kwargs)
         except Exception as e:
@@ -156,7 +175,7 @@ def call_composite(module, args, kwargs):
             raise
         finally:
             _forwarding.pop()
-            _path.pop()
+            _path[:] = outer
         record.saved = {"_input": leaf, "_output": out}
         record.needs_input_grad = parent.needs_input_grad if args[0].data is parent.input else True
         parent.children.append(record)

@@ -197,7 +197,7 @@ class Tensor:
                     f"grad can be implicitly created only for scalar outputs: expected a "
                     f"one-element tensor, got shape {self.shape}; pass gradient= "
                     f"(dL/d(output), an array of shape {self.shape})")
-            gradient = np.ones_like(self.data)
+            gradient = np.ones(self.data.shape, self.data.dtype)
         else:
             gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
             if gradient.shape != self.shape:

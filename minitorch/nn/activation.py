@@ -32,7 +32,9 @@ class Sigmoid(Module):
 
     def backward(self, grad_h):
         h = self.h
-        return grad_h * h * (1 - h)                      # dσ/dx = σ(1−σ)
+        grad_x = grad_h * h
+        grad_x *= 1 - h                                  # dσ/dx = σ(1−σ)
+        return grad_x
 
 
 class Tanh(Module):

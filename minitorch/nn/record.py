@@ -35,13 +35,15 @@ _MISSING = object()
 class LayerCall:
     """What one forward call of a layer kept for its backward."""
 
-    __slots__ = ("module", "input", "needs_input_grad", "saved", "children", "pending", "where")
+    __slots__ = ("module", "input", "needs_input_grad", "saved", "prior", "children", "pending",
+                 "where")
 
     def __init__(self, module, x, needs_input_grad):
         self.module = module
         self.input = x                  # the array forward received
         self.needs_input_grad = needs_input_grad
         self.saved = None               # attributes forward set on the module, moved here
+        self.prior = None               # values those attributes had before forward, if any
         self.children = []              # records of the sub-layers it called, in call order
         self.pending = None             # children whose backward has not run yet
         self.where = None               # location string, kept only under detect_anomaly
@@ -106,6 +108,9 @@ def _run_forward(module, x, args, record):
         for k in saved:                         # leave the object as it was
             if k in before:
                 state[k] = before[k]
+                if record.prior is None:
+                    record.prior = {}
+                record.prior[k] = before[k]
             else:
                 del state[k]
     if type(h) is not np.ndarray:
@@ -114,6 +119,7 @@ def _run_forward(module, x, args, record):
                             f"own backward computes on numpy arrays and returns an array")
         if np.isscalar(h):
             h = np.asarray(h)                   # (anything else array-like, e.g. dual numbers, passes)
+    saved["needs_input_grad"] = record.needs_input_grad
     record.saved = saved
     return h
 
@@ -176,7 +182,7 @@ def call_composite(module, args, kwargs):
         finally:
             _forwarding.pop()
             _path[:] = outer
-        record.saved = {"_input": leaf, "_output": out}
+        record.saved = {"_input": leaf, "_output": out, "needs_input_grad": True}
         record.needs_input_grad = parent.needs_input_grad if args[0].data is parent.input else True
         parent.children.append(record)
         return out.data if isinstance(out, Tensor) else out
@@ -213,8 +219,14 @@ def with_record(backward):
     by hand, as in Torch), it runs on whatever is on the object.
     """
     def wrapped(self, grad_output):
-        record = _take_record(self)
-        if record is None:
+        record = None
+        if _backwarding:
+            top = _backwarding[-1]
+            if top.module is self and top.pending is None:
+                record = top                    # the graph node's own call
+            elif top.pending:
+                record = _take_child(top, self)
+        if record is None:      # by hand, or a subclass's backward calling super().backward
             try:
                 return backward(self, grad_output)
             except AttributeError as e:
@@ -229,49 +241,39 @@ def with_record(backward):
     return wrapped
 
 
-def _take_record(module):
-    if not _backwarding:
-        return None
-    top = _backwarding[-1]
-    if top.module is module and top.pending is None:
-        return top                          # the node's own call
-    pending = top.pending
-    if pending:
-        for i in range(len(pending) - 1, -1, -1):
-            if pending[i].module is module:
-                return pending.pop(i)
-    return None                             # e.g. a subclass's backward calling super().backward
+def _take_child(parent, module):
+    """The parent's last record of ``module`` whose backward has not run (last call first)."""
+    pending = parent.pending
+    for i in range(len(pending) - 1, -1, -1):
+        if pending[i].module is module:
+            return pending.pop(i)
+    return None
 
 
 def _run_backward(record, backward, grad_output):
+    """Run ``backward`` with the record's attributes on the module, then take them off."""
     module = record.module
     state = module.__dict__
     saved = record.saved
     if saved is None:
         raise RuntimeError(f"{type(module).__name__}.backward: this call's forward did not finish")
-    before = {k: state.get(k, _MISSING) for k in saved}
     state.update(saved)
-    state["needs_input_grad"] = record.needs_input_grad
     for p in module._parameters.values():   # .grad is an array before backward, so += works
-        if p is not None and p.requires_grad and p.grad is None:
+        if p is not None and p.grad is None and p.requires_grad:
             p.grad = np.zeros(p.data.shape, p.data.dtype)
-    record.pending = list(record.children)
-    if not _backwarding or _backwarding[-1] is not record:
+    record.pending = list(record.children) if record.children else []
+    pushed = _backwarding[-1] is not record
+    if pushed:
         _backwarding.append(record)
-        pushed = True
-    else:
-        pushed = False
     try:
         grad_input = backward(module, grad_output)
     finally:
         if pushed:
             _backwarding.pop()
-        for k, v in before.items():
-            if v is _MISSING:
-                state.pop(k, None)
-            else:
-                state[k] = v
-        state.pop("needs_input_grad", None)
+        for k in saved:
+            state.pop(k, None)
+        if record.prior:
+            state.update(record.prior)
         left, record.pending = record.pending, None
     if left:
         names = ", ".join(type(r.module).__name__ for r in left)

@@ -1,0 +1,76 @@
+"""Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
+import numpy as np
+
+from .optimizer import Optimizer, check_number, effective_grad
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011), exactly as PyTorch's ``Adagrad``.
+
+    For each parameter θ with gradient ∇f(θ), at step t = 1, 2, ...:
+
+    .. code-block:: text
+
+        g ← ∇f(θ)                          (−∇f(θ) if maximize)
+        g ← g + λ·θ                        if weight_decay λ ≠ 0
+        γ̃ ← γ / (1 + (t − 1)·η)            (η = lr_decay)
+        s ← s + g²                         (starts at initial_accumulator_value)
+        θ ← θ − γ̃ · g / (√s + ε)
+
+    Args:
+        params: parameters or parameter groups (see :class:`Optimizer`).
+        lr (float): learning rate γ ≥ 0. Default: 1e-2.
+        lr_decay (float): η ≥ 0. Default: 0.
+        weight_decay (float): L2 penalty λ ≥ 0. Default: 0.
+        initial_accumulator_value (float): starting value of s, ≥ 0. Default: 0.
+        eps (float): ε ≥ 0. Default: 1e-10.
+        maximize (bool): ascend instead of descend. Default: False.
+
+    State per parameter: ``step`` and ``sum`` (s). As in PyTorch, the state
+    exists from construction on (and, here, from :meth:`add_param_group` on).
+
+    Example:
+        >>> opt = Adagrad(model.parameters(), lr=0.1)   # doctest: +SKIP
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        super()._validate(group)
+        check_number(group["lr_decay"], "Invalid lr_decay value")
+        check_number(group["weight_decay"], "Invalid weight_decay value")
+        check_number(group["initial_accumulator_value"], "Invalid initial_accumulator_value value")
+        check_number(group["eps"], "Invalid epsilon value")
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        for p in group["params"]:
+            self.state[p] = {"step": 0,
+                             "sum": np.full_like(p.data, group["initial_accumulator_value"])}
+
+    def _update_group(self, group):
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
+        for theta, grad, state in self._params_with_grad(group):
+            if not state:   # emptied by load_state_dict of a state without this parameter
+                state["step"] = 0
+                state["sum"] = np.full_like(theta, group["initial_accumulator_value"])
+            t = state["step"] = state["step"] + 1
+            g = effective_grad(grad, theta, weight_decay, maximize)
+            clr = lr / (1.0 + (t - 1) * lr_decay)
+            s = state["sum"]
+            tmp = np.empty_like(theta)                  # the one scratch array
+            np.multiply(g, g, out=tmp)
+            s += tmp                                    # s ← s + g²
+            np.sqrt(s, out=tmp)
+            tmp += eps
+            np.divide(g, tmp, out=tmp)
+            tmp *= clr
+            theta -= tmp

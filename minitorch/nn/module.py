@@ -46,6 +46,8 @@ class Module:
     #: False for modules that are not complex-analytic (e.g. ReLU); gradcheck
     #: then uses central differences instead of the complex step.
     analytic = True
+    #: Whether dL/dx is wanted; set per call while a layer's backward runs.
+    needs_input_grad = True
     _is_layer = False
 
     def __init_subclass__(cls, **kwargs):
@@ -65,9 +67,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} is missing the required forward method")
 
     def __call__(self, *args, **kwargs):
-        if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
-        if self._is_layer and not kwargs and args:
+        if self._is_layer and args and not kwargs:
             return record.call_layer(self, args[0], args[1:])
         return record.call_composite(self, args, kwargs)
 
@@ -112,7 +112,14 @@ class Module:
             modules[name] = None
         d[name] = value
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):             # only reached when normal lookup fails
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}' "
+                                 f"({type(self).__name__}.__init__ must call super().__init__() first)")
+        for registry in (d["_parameters"], d["_modules"]):
+            if name in registry:
+                return registry[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

@@ -3,17 +3,17 @@
 A *layer* (a module that defines ``backward``) computes on numpy arrays and
 keeps what its backward needs on ``self`` (``self.x = x``). Calling it:
 
-1. runs ``forward`` and then *moves* every attribute that forward set on
-   ``self`` into a :class:`LayerCall` record, leaving the object as it was —
-   so no stale cache survives on the layer, and two calls of one layer keep
-   two separate records;
+1. runs ``forward`` with ``self.__dict__`` swapped for a copy that belongs
+   to the call's :class:`LayerCall` record, so everything forward sets on
+   ``self`` lands in the record and the object is left as it was — no stale
+   cache survives on the layer, and two calls of one layer keep two records;
 2. at the top level (not inside another layer's forward) wraps the output
    in a Tensor whose graph ``Node`` holds that record;
 3. inside another layer's forward (e.g. a child of ``Sequential``) appends
    the record to the parent's record and returns the bare array.
 
 When the walk reaches the node, the layer's ``backward`` runs with its own
-record's attributes put back on ``self`` for just that call; a parent's
+record's attribute dict swapped in for just that call; a parent's
 backward that calls ``child.backward(g)`` gets the child's matching record
 (last call first). A *composite* module (only ``forward``, on Tensors) adds
 no record of its own: the operations inside it are recorded one by one.
@@ -29,21 +29,19 @@ __all__ = ["LayerCall", "call_layer", "call_composite", "with_record", "location
 _forwarding = []    # records whose forward is running; None marks a composite boundary
 _backwarding = []   # records whose backward is running
 _path = []          # every module being called, outermost first (for error messages)
-_MISSING = object()
+_set_attr = object.__setattr__
 
 
 class LayerCall:
     """What one forward call of a layer kept for its backward."""
 
-    __slots__ = ("module", "input", "needs_input_grad", "saved", "prior", "children", "pending",
-                 "where")
+    __slots__ = ("module", "input", "needs_input_grad", "saved", "children", "pending", "where")
 
     def __init__(self, module, x, needs_input_grad):
         self.module = module
         self.input = x                  # the array forward received
         self.needs_input_grad = needs_input_grad
-        self.saved = None               # attributes forward set on the module, moved here
-        self.prior = None               # values those attributes had before forward, if any
+        self.saved = None               # the module's attribute dict as this call's forward left it
         self.children = []              # records of the sub-layers it called, in call order
         self.pending = None             # children whose backward has not run yet
         self.where = None               # location string, kept only under detect_anomaly
@@ -93,9 +91,10 @@ def _noted(e, module):
 
 
 def _run_forward(module, x, args, record):
-    """Run ``module.forward`` and move what it set on ``self`` into ``record.saved``."""
-    state = module.__dict__
-    before = state.copy()
+    """Run ``module.forward`` on a copy of its attribute dict; the copy becomes ``record.saved``."""
+    own = module.__dict__
+    saved = own.copy()
+    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
     _forwarding.append(record)
     try:
         h = module.forward(x, *args)
@@ -104,15 +103,7 @@ def _run_forward(module, x, args, record):
         raise
     finally:
         _forwarding.pop()
-        saved = {k: v for k, v in state.items() if before.get(k, _MISSING) is not v}
-        for k in saved:                         # leave the object as it was
-            if k in before:
-                state[k] = before[k]
-                if record.prior is None:
-                    record.prior = {}
-                record.prior[k] = before[k]
-            else:
-                del state[k]
+        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
     if type(h) is not np.ndarray:
         if isinstance(h, Tensor):
             raise TypeError(f"{type(module).__name__}.forward returned a Tensor: a layer with its "
@@ -182,7 +173,9 @@ def call_composite(module, args, kwargs):
         finally:
             _forwarding.pop()
             _path[:] = outer
-        record.saved = {"_input": leaf, "_output": out, "needs_input_grad": True}
+        saved = module.__dict__.copy()
+        saved.update(_input=leaf, _output=out, needs_input_grad=True)
+        record.saved = saved
         record.needs_input_grad = parent.needs_input_grad if args[0].data is parent.input else True
         parent.children.append(record)
         return out.data if isinstance(out, Tensor) else out
@@ -227,6 +220,7 @@ def with_record(backward):
             elif top.pending:
                 record = _take_child(top, self)
         if record is None:      # by hand, or a subclass's backward calling super().backward
+            _ensure_grads(self)
             try:
                 return backward(self, grad_output)
             except AttributeError as e:
@@ -250,30 +244,32 @@ def _take_child(parent, module):
     return None
 
 
+def _ensure_grads(module):
+    """Give each parameter that requires grad a ``.grad`` array (zeros if None), so += works."""
+    for p in module._parameters.values():
+        if p is not None and p.grad is None and p.requires_grad:
+            p.grad = np.zeros(p.data.shape, p.data.dtype)
+
+
 def _run_backward(record, backward, grad_output):
-    """Run ``backward`` with the record's attributes on the module, then take them off."""
+    """Run ``backward`` with the record's attribute dict swapped in for this call."""
     module = record.module
-    state = module.__dict__
     saved = record.saved
     if saved is None:
         raise RuntimeError(f"{type(module).__name__}.backward: this call's forward did not finish")
-    state.update(saved)
-    for p in module._parameters.values():   # .grad is an array before backward, so += works
-        if p is not None and p.grad is None and p.requires_grad:
-            p.grad = np.zeros(p.data.shape, p.data.dtype)
+    _ensure_grads(module)
     record.pending = list(record.children) if record.children else []
     pushed = _backwarding[-1] is not record
     if pushed:
         _backwarding.append(record)
+    own = module.__dict__
+    _set_attr(module, "__dict__", saved)
     try:
         grad_input = backward(module, grad_output)
     finally:
+        _set_attr(module, "__dict__", own)
         if pushed:
             _backwarding.pop()
-        for k in saved:
-            state.pop(k, None)
-        if record.prior:
-            state.update(record.prior)
         left, record.pending = record.pending, None
     if left:
         names = ", ".join(type(r.module).__name__ for r in left)

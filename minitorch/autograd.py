@@ -8,7 +8,6 @@ the nodes in reverse topological order, summing the gradients that meet at a
 tensor used more than once, and adding into ``.grad`` at the leaves.
 """
 import contextlib
-import functools
 
 import numpy as np
 

@@ -38,111 +38,13 @@ import numpy as np
 from tqdm import tqdm
 
 from minitorch.autograd import no_grad
+from minitorch.metrics import (METRICS, _LARGER_IS_BETTER, _SMALLER_IS_BETTER, _compute_metrics,
+                               _metric_fns, accuracy, mae, r2, rmse)
 from minitorch.optim.lr_scheduler import ReduceLROnPlateau
 from minitorch.tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History", "EarlyStopping",
            "accuracy", "r2", "rmse", "mae", "METRICS"]
-
-
-# --- metrics: fn(y_pred, y_true) -> float, on whole numpy arrays ---------------------------
-def accuracy(y_pred, y_true):
-    """Fraction of correct predictions, from logits.
-
-    * (N, C) logits, C > 1: the predicted class is the argmax of each row;
-      ``y_true`` holds class indices (N,) or one-hot rows / probabilities (N, C).
-    * (N,) or (N, 1) logits of a binary classifier: the predicted class is 1
-      where the logit is > 0 (σ(logit) > 0.5); ``y_true`` holds 0/1 labels.
-    """
-    p, t = np.asarray(y_pred), np.asarray(y_true)
-    if p.ndim == 2 and p.shape[1] > 1:
-        pred = p.argmax(axis=1)
-        t = t.argmax(axis=1) if t.shape == p.shape else t.reshape(-1)
-    elif p.ndim == 1 or (p.ndim == 2 and p.shape[1] == 1):
-        pred, t = p.reshape(-1) > 0, t.reshape(-1) > 0.5
-    else:
-        raise ValueError(f"accuracy: expected logits of shape (N, C), (N,) or (N, 1), got {p.shape}")
-    if t.shape != pred.shape:
-        raise ValueError(f"accuracy: expected {len(pred)} labels for predictions of shape "
-                         f"{p.shape}, got labels of shape {np.shape(y_true)}")
-    return float(np.mean(pred == t))
-
-
-def _regression_pair(name, y_pred, y_true):
-    """(N, k) float64 views of prediction and target; a target of equal size is reshaped."""
-    p, t = np.asarray(y_pred, dtype=np.float64), np.asarray(y_true, dtype=np.float64)
-    if t.shape != p.shape:
-        if t.size != p.size:
-            raise ValueError(f"{name}: expected targets of the prediction's shape {p.shape}, "
-                             f"got {t.shape}")
-        t = t.reshape(p.shape)
-    return p.reshape(len(p), -1), t.reshape(len(p), -1)
-
-
-def r2(y_pred, y_true):
-    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², averaged over outputs.
-
-    As ``sklearn.metrics.r2_score``: a constant target scores 1.0 when predicted
-    exactly, else 0.0.
-    """
-    p, t = _regression_pair("r2", y_pred, y_true)
-    ss_res = ((t - p) ** 2).sum(axis=0)
-    ss_tot = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
-    safe = np.where(ss_tot > 0, ss_tot, 1.0)
-    score = np.where(ss_tot > 0, 1 - ss_res / safe, np.where(ss_res == 0, 1.0, 0.0))
-    return float(score.mean())
-
-
-def rmse(y_pred, y_true):
-    """Root mean squared error √(mean (y − ŷ)²), per output, averaged over outputs."""
-    p, t = _regression_pair("rmse", y_pred, y_true)
-    return float(np.sqrt(((t - p) ** 2).mean(axis=0)).mean())
-
-
-def mae(y_pred, y_true):
-    """Mean absolute error mean |y − ŷ|, per output, averaged over outputs."""
-    p, t = _regression_pair("mae", y_pred, y_true)
-    return float(np.abs(t - p).mean(axis=0).mean())
-
-
-#: Metrics known by name: ``metrics=["accuracy"]`` or ``{"acc": "accuracy"}``.
-METRICS = {"accuracy": accuracy, "acc": accuracy, "r2": r2, "rmse": rmse, "mae": mae}
-_LARGER_IS_BETTER = {"accuracy", "acc", "r2"}
-_SMALLER_IS_BETTER = {"loss", "rmse", "mae", "mse"}
-
-
-def _metric_fns(metrics, where):
-    """``metrics`` (None, a name, a list of names/functions, or a dict) as a dict name → fn."""
-    if metrics is None:
-        return {}
-    if isinstance(metrics, str) or callable(metrics):
-        metrics = [metrics]
-    if not isinstance(metrics, dict):
-        if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"{where}: expected metrics as a dict name -> function, a list of "
-                            f"names or functions, or one name; got {type(metrics).__name__}")
-        metrics = {m if isinstance(m, str) else getattr(m, "__name__", repr(m)): m for m in metrics}
-    fns = {}
-    for name, fn in metrics.items():
-        if isinstance(fn, str):
-            if fn not in METRICS:
-                raise ValueError(f"{where}: unknown metric {fn!r}; expected one of "
-                                 f"{sorted(METRICS)} or a function fn(y_pred, y_true)")
-            fn = METRICS[fn]
-        if not callable(fn):
-            raise TypeError(f"{where}: metric {name!r} must be a name or a function "
-                            f"fn(y_pred, y_true), got {type(fn).__name__}")
-        fns[str(name)] = fn
-    return fns
-
-
-def _compute_metrics(fns, preds, targets):
-    """Each metric once, on the predictions and targets of all batches joined."""
-    if not fns:
-        return {}
-    p = np.concatenate(preds)
-    t = np.concatenate([np.asarray(y) for y in targets])
-    return {name: float(fn(p, t)) for name, fn in fns.items()}
 
 
 # --- history and early stopping ---------------------------------------------------------------

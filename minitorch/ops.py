@@ -34,6 +34,27 @@ def _t(x):
     return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
 
 
+def _operands(a, b):
+    """Both operands as tensors; a number takes the other's dtype (x32 * 2 stays float32).
+
+    Python and numpy scalars are "weak", as in PyTorch; ``np.asarray(2)``
+    alone would make an int64 array that promotes float32 to float64.
+    """
+    if isinstance(b, _NUMBERS) and isinstance(a, Tensor):
+        return a, _weak(b, a)
+    if isinstance(a, _NUMBERS) and isinstance(b, Tensor):
+        return _weak(a, b), b
+    return _t(a), _t(b)
+
+
+_NUMBERS = (int, float, complex, np.number, np.bool_)
+
+
+def _weak(x, like):
+    value = x.item() if isinstance(x, (np.number, np.bool_)) else x
+    return Tensor._wrap(np.asarray(value, dtype=np.result_type(like.data, value)))
+
+
 def record(data, inputs, vjp, name):
     """The output tensor of an operation; records a Node when any input needs a gradient."""
     if autograd._anomaly:
@@ -45,26 +66,26 @@ def record(data, inputs, vjp, name):
 
 # --- arithmetic -------------------------------------------------------------
 def add(a, b):
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     return record(a.data + b.data, (a, b),
                   lambda g: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)), "add")
 
 
 def sub(a, b):
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     return record(a.data - b.data, (a, b),
                   lambda g: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)), "sub")
 
 
 def mul(a, b):
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     return record(a.data * b.data, (a, b),                       # d(ab) = b da + a db
                   lambda g: (unbroadcast(g * b.data, a.shape),
                              unbroadcast(g * a.data, b.shape)), "mul")
 
 
 def div(a, b):
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     out = a.data / b.data                                        # d(a/b) = da/b - a db/b²
     return record(out, (a, b),
                   lambda g: (unbroadcast(g / b.data, a.shape),
@@ -72,7 +93,7 @@ def div(a, b):
 
 
 def power(a, b):
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     out = a.data ** b.data                                       # d(a^b) = b a^(b-1) da + a^b ln(a) db
 
     def vjp(g):
@@ -91,7 +112,7 @@ def neg(a):
 
 
 def matmul(a, b):
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     A, B = a.data, b.data
     if A.ndim == 0 or B.ndim == 0:
         raise ValueError(f"matmul expects operands with at least 1 dimension, got shapes {A.shape} and {B.shape}")
@@ -169,7 +190,7 @@ positive = _unary("positive", np.positive, lambda x, y: 1)
 
 def _minmax(name, f):
     def op(a, b):
-        a, b = _t(a), _t(b)
+        a, b = _operands(a, b)
         out = f(a.data, b.data)
         pick_a = a.data == out                # ties: the gradient goes to the first operand
         return record(out, (a, b), lambda g: (unbroadcast(g * pick_a, a.shape),
@@ -282,7 +303,7 @@ def stack(tensors, axis=0):
 
 def where(cond, a, b):
     cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    a, b = _t(a), _t(b)
+    a, b = _operands(a, b)
     return record(np.where(cond, a.data, b.data), (a, b),
                   lambda g: (unbroadcast(np.where(cond, g, 0), a.shape),
                              unbroadcast(np.where(cond, 0, g), b.shape)), "where")

@@ -249,16 +249,17 @@ class BCELoss(_Loss):
                              f"for logits)")
         with np.errstate(divide="ignore"):
             loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
-        if self.weight is not None:
-            loss = loss * self.weight
-        self.x, self.y = x, y
+        w = None if self.weight is None else self.weight.astype(x.dtype, copy=False)
+        if w is not None:
+            loss = loss * w
+        self.x, self.y, self.w = x, y, w
         return self._reduce(loss)
 
     def backward(self, grad_output):
         x, y = self.x, self.y
         grad = (x - y) / np.maximum(x * (1 - x), 1e-12)
-        if self.weight is not None:
-            grad = grad * self.weight
+        if self.w is not None:
+            grad = grad * self.w
         return self._scale(grad_output, x.size) * grad
 
 
@@ -280,16 +281,18 @@ class BCEWithLogitsLoss(_Loss):
         y = self._same_shape(x, target)
         e = np.exp(-np.abs(x))
         softplus_neg = np.log1p(e) + np.maximum(-x, 0)                 # −log σ(x), stable
-        lw = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * y
+        pw = None if self.pos_weight is None else self.pos_weight.astype(x.dtype, copy=False)
+        w = None if self.weight is None else self.weight.astype(x.dtype, copy=False)
+        lw = 1 if pw is None else 1 + (pw - 1) * y
         loss = (1 - y) * x + lw * softplus_neg
-        if self.weight is not None:
-            loss = loss * self.weight
+        if w is not None:
+            loss = loss * w
         self.sigmoid = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        self.y, self.lw = y, lw
+        self.y, self.lw, self.w = y, lw, w
         return self._reduce(loss)
 
     def backward(self, grad_output):
         grad = (1 - self.y) - self.lw * (1 - self.sigmoid)
-        if self.weight is not None:
-            grad = grad * self.weight
+        if self.w is not None:
+            grad = grad * self.w
         return self._scale(grad_output, grad.size) * grad

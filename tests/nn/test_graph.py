@@ -1,0 +1,331 @@
+"""Graph semantics: accumulation, retain_graph, no_grad, shared layers, records, memory."""
+import gc
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import minitorch as mt
+from minitorch import nn
+from registry import Case, check
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+
+
+# --- accumulation and retain_graph ------------------------------------------------------------
+def test_gradients_accumulate_over_two_backward_calls():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [2 + 3, 4 + 3])
+    m, data = _mlp(), np.ones((2, 3))
+    m(data).sum().backward()
+    once = [p.grad.copy() for p in m.parameters()]
+    m(data).sum().backward()
+    for p, g in zip(m.parameters(), once):
+        np.testing.assert_allclose(p.grad, 2 * g, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["ops", "layers"])
+def test_retain_graph_allows_a_second_backward(kind):
+    x = mt.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+    m = _mlp()
+    loss = (x.tanh() * x).sum() if kind == "ops" else m(x).sum()
+    loss.backward(retain_graph=True)
+    first = x.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * first, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["ops", "layers", "composite"])
+def test_a_second_backward_through_a_freed_graph_raises(kind):
+    x = mt.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+    if kind == "ops":
+        loss = (x.exp() * 2).sum()
+    elif kind == "layers":
+        loss = nn.CrossEntropyLoss()(_mlp()(x), np.array([0]))
+    else:
+        loss = Residual(3)(x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time.*freed.*retain_graph=True"):
+        loss.backward()
+
+
+def test_backward_of_a_non_scalar_needs_a_gradient():
+    y = mt.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"scalar outputs.*shape \(2,\).*gradient="):
+        y.backward()
+    with pytest.raises(ValueError, match=r"expects shape \(2,\).*got \(3,\)"):
+        y.backward(gradient=np.ones(3))
+    y.backward(gradient=np.array([1.0, 10.0]))
+
+
+def test_backward_on_a_constant_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mt.tensor([1.0, 2.0]).sum().backward()
+
+
+def test_layer_backward_before_forward_is_an_error():
+    with pytest.raises(RuntimeError, match="before forward"):
+        nn.Linear(2, 2).backward(np.ones((1, 2)))
+    with pytest.raises(RuntimeError, match="before forward"):
+        nn.Sigmoid().backward(np.ones(3))
+
+
+# --- broadcasting, long chains, no_grad, detach -----------------------------------------------
+def test_broadcast_gradients_are_summed_back_to_each_shape():
+    a = mt.tensor(np.ones((3, 1)), requires_grad=True)
+    b = mt.tensor(np.ones((1, 4)), requires_grad=True)
+    c = mt.tensor(2.0, requires_grad=True)
+    ((a + b) * c).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (1, 4) and c.grad.shape == ()
+    np.testing.assert_allclose(a.grad, 8.0)
+    np.testing.assert_allclose(b.grad, 6.0)
+    assert c.grad == 24.0
+
+
+def test_a_chain_of_10000_ops_back_propagates_without_recursion():
+    x = mt.tensor(1.0, requires_grad=True, dtype=np.float64)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad == pytest.approx(1.0001 ** 10_000, rel=1e-9)
+
+
+def test_no_grad_records_nothing():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    m = _mlp()
+    with mt.no_grad():
+        y = (x * 2).exp().sum()
+        out = m(np.ones((1, 3)))
+        assert not mt.is_grad_enabled()
+        with mt.enable_grad():
+            z = x * 2
+    assert mt.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert not out.requires_grad and out.grad_fn is None
+    assert z.requires_grad and z.grad_fn is not None
+
+    @mt.no_grad()
+    def predict(v):
+        return m(v)
+    assert predict(np.ones((1, 3))).grad_fn is None
+
+
+def test_detach_shares_data_and_stops_gradients():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.data is y.data
+    (x * d).sum().backward()
+    np.testing.assert_allclose(x.grad, d.data)                    # d is a constant: no 3x term
+
+
+# --- shared layers and the records of each call -------------------------------------------------
+class Square(nn.Module):
+    """A user layer in the lecture's style that keeps ``self.x``."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, grad_h):
+        return 2 * self.x * grad_h
+
+
+def test_a_user_layer_called_twice_keeps_each_calls_input():
+    sq = Square()
+    a = mt.tensor([1.0, 2.0], requires_grad=True)
+    b = mt.tensor([3.0, 5.0], requires_grad=True)
+    (sq(a).sum() + 10 * sq(b).sum()).backward()
+    np.testing.assert_allclose(a.grad, [2.0, 4.0])
+    np.testing.assert_allclose(b.grad, [60.0, 100.0])
+    c = mt.tensor([1.5], requires_grad=True)
+    sq(sq(c)).backward()                                          # (c²)² → 4c³
+    np.testing.assert_allclose(c.grad, [4 * 1.5 ** 3])
+
+
+def _grads(model):
+    return [p.grad.copy() for p in model.parameters()]
+
+
+def test_a_linear_called_twice_at_the_top_level_gets_both_contributions():
+    lin = nn.Linear(3, 3).double()
+    x1, x2 = np.ones((2, 3)), np.arange(6.0).reshape(2, 3)
+    (lin(x1).sum() + (lin(x2) ** 2).sum()).backward()
+    both = _grads(lin)
+    lin.zero_grad()
+    lin(x1).sum().backward()
+    first = _grads(lin)
+    lin.zero_grad()
+    (lin(x2) ** 2).sum().backward()
+    second = _grads(lin)
+    for g, g1, g2 in zip(both, first, second):
+        np.testing.assert_allclose(g, g1 + g2, rtol=1e-12)
+
+
+def test_a_linear_used_twice_inside_sequential_gets_both_contributions():
+    lin = nn.Linear(3, 3).double()
+    model = nn.Sequential(lin, nn.Tanh(), lin)
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    model(x).sum().backward()
+    both = _grads(lin)
+    # the same thing with two copies of the layer: the shared gradient is their sum
+    a, b = nn.Linear(3, 3).double(), nn.Linear(3, 3).double()
+    a.load_state_dict(lin.state_dict())
+    b.load_state_dict(lin.state_dict())
+    nn.Sequential(a, nn.Tanh(), b)(x).sum().backward()
+    for g, ga, gb in zip(both, _grads(a), _grads(b)):
+        np.testing.assert_allclose(g, ga + gb, rtol=1e-12)
+
+
+class Residual(nn.Module):
+    """h = x + Linear(tanh(Linear(x))): a composite with a skip connection."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.inner, self.outer = nn.Linear(n, n), nn.Linear(n, n)
+
+    def forward(self, x):
+        return x + self.outer(self.inner(x).tanh())
+
+
+def _residual(m, x):
+    return x + np.tanh(x @ m.inner.weight.data.T + m.inner.bias.data) @ m.outer.weight.data.T \
+        + m.outer.bias.data
+
+
+def test_residual_composite_gradients():
+    m = Residual(3).double()
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    check(Case("Residual", m, [x], lambda x: _residual(m, x), module=m))
+
+
+def test_composite_inside_sequential_and_sequential_inside_composite():
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.seq = nn.Sequential(nn.Linear(3, 3), Residual(3), nn.Sigmoid())
+            self.res = Residual(3)
+
+        def forward(self, x):
+            return self.res(self.seq(x)) * 2
+
+    m = Wrapper().double()
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+
+    def reference(x):
+        lin = m.seq[0]
+        h = 1 / (1 + np.exp(-_residual(m.seq[1], x @ lin.weight.data.T + lin.bias.data)))
+        return _residual(m.res, h) * 2
+    check(Case("Wrapper", m, [x], reference, module=m))
+
+
+class TwoTanh(nn.Module):
+    """A user layer with sub-layers: calls its Linear twice, and backward calls theirs."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.lin, self.act = nn.Linear(n, n), nn.Tanh()
+
+    def forward(self, x):
+        return self.act(self.lin(self.act(self.lin(x))))
+
+    def backward(self, grad_h):
+        for _ in range(2):
+            grad_h = self.lin.backward(self.act.backward(grad_h))
+        return grad_h
+
+
+def test_a_user_layer_whose_backward_calls_its_children_twice():
+    m = TwoTanh(3).double()
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+
+    def reference(x):
+        for _ in range(2):
+            x = np.tanh(x @ m.lin.weight.data.T + m.lin.bias.data)
+        return x
+    check(Case("TwoTanh", m, [x], reference, module=m))
+
+
+def test_a_parent_whose_backward_skips_a_child_is_an_error():
+    class Forgetful(TwoTanh):
+        def backward(self, grad_h):
+            return self.lin.backward(self.act.backward(grad_h))   # only the last two calls
+
+    out = Forgetful(2)(mt.tensor(np.ones((1, 2)), requires_grad=True))
+    with pytest.raises(RuntimeError, match="did not call the backward"):
+        out.sum().backward()
+
+
+PER_CALL = ("x", "h", "mask", "scale", "diff", "saved", "dloss", "y", "sigmoid", "shape", "axis")
+
+
+def test_no_per_call_state_is_left_on_layers():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Dropout(0.3), nn.ReLU(),
+                          nn.Linear(4, 4), nn.Softmax(dim=1), nn.Flatten(), nn.Tanh())
+    sq, loss_fn = Square(), nn.MSELoss()
+    before = {id(m): set(vars(m)) for m in list(model.modules()) + [sq, loss_fn]}
+    loss = loss_fn(sq(model(np.ones((2, 3)))), np.zeros((2, 4)))
+    for m in list(model.modules()) + [sq, loss_fn]:
+        kept = set(vars(m)) - before[id(m)]
+        assert not kept, f"{type(m).__name__} kept {kept}"
+    loss.backward()
+    for m in list(model.modules()) + [sq, loss_fn]:
+        kept = set(vars(m)) - before[id(m)]
+        assert not kept, f"{type(m).__name__} kept {kept}"
+        assert not set(vars(m)) & set(PER_CALL)
+
+
+# --- memory ------------------------------------------------------------------------------------
+def test_backward_releases_what_forward_kept_without_the_garbage_collector():
+    gc.disable()
+    try:
+        model = _mlp()
+        x = np.ones((64, 3), dtype=np.float32)
+        x_ref = weakref.ref(x)
+        hidden = model[0](x)                                   # a Tensor the Tanh read
+        hidden_ref = weakref.ref(hidden)
+        loss = nn.MSELoss()(model[2](model[1](hidden)), np.zeros((64, 1)))
+        del x, hidden
+        assert x_ref() is not None and hidden_ref() is not None    # the graph keeps them
+        loss.backward()
+        assert x_ref() is None and hidden_ref() is None            # freed by refcounting alone
+    finally:
+        gc.enable()
+
+
+def test_memory_stays_flat_over_10000_training_steps():
+    mt.set_default_dtype(np.float64)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    loss_fn = nn.MSELoss()
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 1))
+
+    def steps(n):
+        for _ in range(n):
+            model.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            for p in model.parameters():
+                p.data -= 0.01 * p.grad
+        return loss.item()
+
+    gc.collect()
+    gc.disable()                               # refcounting alone must free each step's graph
+    try:
+        first = steps(3_000)                   # CPython's free lists fill up (≤ 2,000 tuples)
+        blocks = sys.getallocatedblocks()
+        last = steps(7_000)
+        grown = sys.getallocatedblocks() - blocks
+        unreachable = gc.collect()
+    finally:
+        gc.enable()
+    assert last < first                                       # it did train
+    # one object kept per step would be 7,000 blocks; what remains is allocator noise
+    assert grown < 200, f"{grown} more memory blocks after 7,000 more steps"
+    assert unreachable == 0, f"{unreachable} objects were left in reference cycles"

@@ -16,15 +16,16 @@ class Dropout(Module):
 
     Args:
         p: probability of zeroing an element, 0 ≤ p ≤ 1 (default 0.5).
+        inplace: multiply the input array in place instead of making a new one.
     """
 
     analytic = False
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout probability has to be between 0 and 1, but got {p}")
-        self.p = float(p)
+        self.p, self.inplace = float(p), bool(inplace)
 
     def forward(self, x):
         if not self.training or self.p == 0.0:
@@ -33,10 +34,10 @@ class Dropout(Module):
         keep = get_generator().random(x.shape) >= self.p
         scale = keep * (1.0 / (1.0 - self.p)) if self.p < 1.0 else np.zeros(x.shape)
         self.scale = scale = scale.astype(x.dtype if x.dtype.kind in "fc" else np.float64, copy=False)
-        return x * scale
+        return np.multiply(x, scale, out=x) if self.inplace else x * scale
 
     def backward(self, grad_h):
         return grad_h if self.scale is None else grad_h * self.scale
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

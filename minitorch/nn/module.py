@@ -249,12 +249,14 @@ class Module:
         """An ordered dict name → numpy array (a copy), with PyTorch's key names."""
         return OrderedDict((name, p.data.copy()) for name, p in self._all_named_parameters())
 
-    def _all_named_parameters(self):
+    def _all_named_parameters(self, prefix=""):
         """Every parameter under every name it has (shared ones included), as PyTorch saves."""
-        for mod_prefix, m in self.named_modules():
-            for name, p in m._parameters.items():
-                if p is not None:
-                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m._all_named_parameters(f"{prefix}{name}.")
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays into the parameters; on any problem, change nothing and list them all."""

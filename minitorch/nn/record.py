@@ -123,6 +123,11 @@ def call_layer(module, x, args):
             x = x.data
         record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
         h = _run_forward(module, x, args, record)
+        if autograd._anomaly:
+            _forwarding.append(record)
+            record.where = f"{location(module)} ({type(module).__name__})"
+            _forwarding.pop()
+            autograd.check_finite(h, record.where, "forward")
         parent.children.append(record)
         return h
     # top level: a Tensor or an array comes in, a Tensor goes out

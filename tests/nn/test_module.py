@@ -60,8 +60,6 @@ def test_children_and_modules_list_shared_modules_once():
     assert len(list(seq.parameters())) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="module.py: state_dict() walks named_modules(), which lists "
-                                       "a shared module once, so its second name is missing")
 def test_state_dict_saves_a_shared_module_under_every_name_like_pytorch():
     shared = nn.Linear(2, 2)
     seq = nn.Sequential(shared, nn.Tanh(), shared)
@@ -191,7 +189,7 @@ def test_repr_is_nested_like_pytorch():
         "  (0): Linear(in_features=4, out_features=8, bias=True)\n"
         "  (1): ReLU()\n"
         "  (2): Sequential(\n"
-        "    (0): Dropout(p=0.25)\n"
+        "    (0): Dropout(p=0.25, inplace=False)\n"
         "    (1): Linear(in_features=8, out_features=3, bias=False)\n"
         "  )\n"
         ")")
@@ -214,8 +212,6 @@ def test_repr_equals_torch_repr():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=True, reason="dropout.py: PyTorch prints Dropout(p=0.25, inplace=False); "
-                                       "minitorch's Dropout has no inplace argument")
 def test_dropout_repr_equals_torch_repr():
     torch = pytest.importorskip("torch")
     assert repr(nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))
@@ -359,9 +355,6 @@ def test_detect_anomaly_names_the_layer_in_backward():
             y.backward()
 
 
-@pytest.mark.xfail(strict=True, reason="record.py: under detect_anomaly a layer's forward inside "
-                                       "Sequential is not checked; the error names the whole "
-                                       "Sequential, not Sequential[2] (Log)")
 def test_detect_anomaly_names_the_layer_inside_sequential_in_forward():
     class Log(nn.Module):
         def forward(self, x):

@@ -148,6 +148,11 @@ class Subset(Dataset):
     Args:
         dataset: the data set to draw from.
         indices: sequence of integer positions into ``dataset``.
+
+    Example:
+        >>> ds = Subset(TensorDataset(np.arange(10) * 10), [7, 2])
+        >>> len(ds), int(ds[0][0])
+        (2, 70)
     """
 
     def __init__(self, dataset, indices):

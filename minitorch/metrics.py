@@ -16,6 +16,13 @@ def accuracy(y_pred, y_true):
       ``y_true`` holds class indices (N,) or one-hot rows / probabilities (N, C).
     * (N,) or (N, 1) logits of a binary classifier: the predicted class is 1
       where the logit is > 0 (σ(logit) > 0.5); ``y_true`` holds 0/1 labels.
+
+    Example:
+        >>> import numpy as np
+        >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), np.array([0, 1, 1]))
+        0.6666666666666666
+        >>> accuracy(np.array([1.5, -0.3]), np.array([1, 0]))     # binary logits
+        1.0
     """
     p, t = np.asarray(y_pred), np.asarray(y_true)
     if p.ndim == 2 and p.shape[1] > 1:
@@ -47,6 +54,11 @@ def r2(y_pred, y_true):
 
     As ``sklearn.metrics.r2_score``: a constant target scores 1.0 when predicted
     exactly, else 0.0.
+
+    Example:
+        >>> import numpy as np
+        >>> r2(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))   # 1 − 1 / (14/3)
+        0.7857142857142857
     """
     p, t = _regression_pair("r2", y_pred, y_true)
     ss_res = ((t - p) ** 2).sum(axis=0)
@@ -57,13 +69,25 @@ def r2(y_pred, y_true):
 
 
 def rmse(y_pred, y_true):
-    """Root mean squared error √(mean (y − ŷ)²), per output, averaged over outputs."""
+    """Root mean squared error √(mean (y − ŷ)²), per output, averaged over outputs.
+
+    Example:
+        >>> import numpy as np
+        >>> rmse(np.array([0.0, 0.0]), np.array([3.0, 4.0]))     # √((9 + 16) / 2)
+        3.5355339059327378
+    """
     p, t = _regression_pair("rmse", y_pred, y_true)
     return float(np.sqrt(((t - p) ** 2).mean(axis=0)).mean())
 
 
 def mae(y_pred, y_true):
-    """Mean absolute error mean |y − ŷ|, per output, averaged over outputs."""
+    """Mean absolute error mean |y − ŷ|, per output, averaged over outputs.
+
+    Example:
+        >>> import numpy as np
+        >>> mae(np.array([0.0, 0.0]), np.array([3.0, -4.0]))
+        3.5
+    """
     p, t = _regression_pair("mae", y_pred, y_true)
     return float(np.abs(t - p).mean(axis=0).mean())
 

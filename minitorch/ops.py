@@ -112,6 +112,7 @@ def neg(a):
 
 
 def matmul(a, b):
+    """a @ b with numpy's rules (1-d and batched operands); d(AB) = dA B + A dB."""
     a, b = _operands(a, b)
     A, B = a.data, b.data
     if A.ndim == 0 or B.ndim == 0:
@@ -136,26 +137,31 @@ def matmul(a, b):
 
 # --- elementwise functions: derivative written from the output where it can be ---
 def exp(a):
+    """eˣ, elementwise; the derivative is the output itself."""
     out = np.exp(a.data)
     return record(out, (a,), lambda g: (g * out,), "exp")                  # (eˣ)' = eˣ
 
 
 def log(a):
+    """ln x, elementwise; (ln x)' = 1/x."""
     return record(np.log(a.data), (a,), lambda g: (g / a.data,), "log")    # (ln x)' = 1/x
 
 
 def tanh(a):
+    """tanh x, elementwise; tanh' = 1 − tanh², from the output."""
     out = np.tanh(a.data)
     return record(out, (a,), lambda g: (g * (1 - out * out),), "tanh")     # 1 − tanh²
 
 
 def sigmoid(a):
+    """σ(x) = 1/(1 + e⁻ˣ), elementwise; σ' = σ(1 − σ), from the output."""
     with np.errstate(over="ignore"):
         out = 1 / (1 + np.exp(-a.data))
     return record(out, (a,), lambda g: (g * out * (1 - out),), "sigmoid")  # σ(1−σ)
 
 
 def relu(a):
+    """max(x, 0), elementwise; the derivative is [x > 0]."""
     mask = a.data > 0
     return record(a.data * mask, (a,), lambda g: (g * mask,), "relu")
 
@@ -219,12 +225,14 @@ def _expand(g, shape, axis, keepdims):
 
 
 def sum(a, axis=None, keepdims=False):
+    """Σ over ``axis`` (all axes if None); dL/da is dL/dout broadcast back to a's shape."""
     out = a.data.sum(axis=axis, keepdims=keepdims)
     return record(out, (a,), lambda g: (np.broadcast_to(_expand(g, a.shape, axis, keepdims), a.shape),),
                   "sum")
 
 
 def mean(a, axis=None, keepdims=False):
+    """The mean over ``axis`` (all axes if None); dL/da is dL/dout / n broadcast back."""
     out = a.data.mean(axis=axis, keepdims=keepdims)
     n = a.data.size // builtins.max(out.size, 1) if a.data.size else 1
     return record(out, (a,), lambda g: (np.broadcast_to(_expand(g, a.shape, axis, keepdims) / n, a.shape),),
@@ -248,11 +256,13 @@ min = _extreme("min", np.min)
 
 
 def reshape(a, *shape):
+    """``a`` with a new shape (one may be -1); dL/da is dL/dout reshaped back."""
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     return record(a.data.reshape(shape), (a,), lambda g: (g.reshape(a.shape),), "reshape")
 
 
 def transpose(a, *axes):
+    """``a`` with its axes permuted (reversed if none given); dL/da is permuted back."""
     axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
     axes = tuple(axes) or tuple(reversed(range(a.ndim)))
     inverse = tuple(np.argsort(axes))
@@ -265,6 +275,7 @@ def _is_basic_index(index):
 
 
 def getitem(a, index):
+    """``a[index]`` (basic or fancy); dL/da is dL/dout scattered back, repeated indices added."""
     if isinstance(index, Tensor):
         index = index.data
     if isinstance(index, tuple):
@@ -282,6 +293,7 @@ def getitem(a, index):
 
 
 def astype(a, dtype):
+    """``a`` cast to ``dtype``; recorded for floating dtypes (dL/da cast back), not for others."""
     dtype = np.dtype(dtype)
     return record(a.data.astype(dtype), (a,), lambda g: (g.astype(a.dtype, copy=False),), "astype") \
         if dtype.kind in "fc" else Tensor._wrap(a.data.astype(dtype))

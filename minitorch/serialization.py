@@ -144,9 +144,15 @@ def save(obj, path):
             written.
 
     Example:
+        >>> import os, tempfile
         >>> import minitorch as mt
-        >>> ckpt = {"model": model.state_dict(), "epoch": 3}   # doctest: +SKIP
-        >>> mt.save(ckpt, "ckpt.npz")                           # doctest: +SKIP
+        >>> from minitorch import nn, optim
+        >>> model = nn.Linear(3, 2)
+        >>> opt = optim.SGD(model.parameters(), lr=0.1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
+        >>> mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)
+        >>> sorted(mt.load(path))
+        ['epoch', 'model', 'optimizer']
     """
     path = _fspath(path, "save")
     encoder = _Encoder()
@@ -310,8 +316,16 @@ def load(path):
         OSError: the file cannot be opened (e.g. ``FileNotFoundError``).
 
     Example:
-        >>> ckpt = mt.load("ckpt.npz")                          # doctest: +SKIP
-        >>> model.load_state_dict(ckpt["model"])                # doctest: +SKIP
+        >>> import os, tempfile
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+        >>> mt.save({"model": nn.Linear(3, 2).state_dict(), "epoch": 3}, path)
+        >>> ckpt = mt.load(path)
+        >>> ckpt["epoch"], ckpt["model"]["weight"].shape
+        (3, (2, 3))
+        >>> nn.Linear(3, 2).load_state_dict(ckpt["model"])
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
     """
     path = _fspath(path, "load")
     with open(path, "rb") as f:

@@ -15,12 +15,37 @@ _default_dtype = np.dtype(np.float32)
 
 
 def get_default_dtype():
-    """The dtype given to floating Python data (float32 unless changed)."""
+    """The dtype given to floating Python data and new parameters (float32 unless changed).
+
+    Example:
+        >>> import minitorch as mt
+        >>> mt.get_default_dtype()
+        dtype('float32')
+    """
     return _default_dtype
 
 
 def set_default_dtype(dtype):
-    """Set the dtype of floating Python data and new parameters (float32 or float64)."""
+    """Set the dtype of floating Python data and new parameters (float32 or float64).
+
+    Numpy arrays keep their own dtype, and a module casts floating input to
+    its parameters' dtype, so this decides the precision of models built
+    afterwards.
+
+    Args:
+        dtype: a floating numpy dtype, e.g. ``np.float64``.
+
+    Raises:
+        TypeError: for a dtype that is not floating.
+
+    Example:
+        >>> import numpy as np
+        >>> import minitorch as mt
+        >>> mt.set_default_dtype(np.float64)
+        >>> mt.tensor([1.0]).dtype, mt.nn.Linear(2, 1).weight.dtype
+        (dtype('float64'), dtype('float64'))
+        >>> mt.set_default_dtype(np.float32)
+    """
     global _default_dtype
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
@@ -49,9 +74,30 @@ def _as_array(data, dtype=None):
 class Tensor:
     """A numpy array with an optional gradient and the record of its computation.
 
+    ``.data`` is the numpy array, ``.grad`` is dL/d(this tensor) after a
+    ``backward`` (None before), ``.requires_grad`` says whether backward
+    computes it. An operation on tensors computes its result on ``.data`` with
+    numpy and, when an input requires grad, records a node of the graph whose
+    vector-Jacobian product ``backward`` calls (``minitorch/ops.py``).
+
+    Operations, all recorded, with numpy broadcasting (the gradient of a
+    broadcast operand is summed back to its shape):
+
+    * arithmetic ``+ - * / ** @`` and unary ``-``: d(ab) = b da + a db,
+      d(a/b) = da/b − a db/b², d(A B) = dA B + A dB;
+    * ``.exp() .log() .tanh() .sigmoid() .relu() .sqrt() .abs() .sin() .cos()``,
+      and numpy ufuncs called on tensors (``np.sin(t)``, ``np.maximum(t, 0)``, ...);
+    * ``.sum/.mean/.max/.min(axis=None, keepdims=False)``;
+    * ``.reshape(*shape)`` (and ``.view``), ``.T``, ``.transpose(*axes)``,
+      ``.flatten()``, indexing ``t[i]`` (basic and fancy), ``.astype(dtype)``
+      (``.float()``, ``.double()``), ``.clone()``;
+    * not recorded: comparisons (``<``, ``==``, ...), ``.argmax/.argmin``,
+      ``.any/.all``, ``.long()``.
+
     Args:
         data: array-like; see :func:`tensor` for the dtype rules.
-        requires_grad: whether ``backward`` should compute dL/d(this tensor).
+        requires_grad (bool): whether ``backward`` should compute dL/d(this tensor).
+        dtype: numpy dtype of ``.data`` (default: see :func:`tensor`).
 
     Example:
         >>> import minitorch as mt
@@ -83,18 +129,22 @@ class Tensor:
     # --- what a Tensor is -----------------------------------------------
     @property
     def shape(self):
+        """The shape of ``.data``, a tuple."""
         return self.data.shape
 
     @property
     def dtype(self):
+        """The numpy dtype of ``.data``."""
         return self.data.dtype
 
     @property
     def ndim(self):
+        """The number of dimensions of ``.data``."""
         return self.data.ndim
 
     @property
     def size(self):
+        """The number of elements of ``.data`` (an int, as numpy's ``.size``)."""
         return self.data.size
 
     @property
@@ -104,12 +154,15 @@ class Tensor:
 
     @property
     def is_leaf(self):
+        """True for a tensor made by the user (or by an unrecorded operation), not by a node."""
         return self._node is None
 
     def dim(self):
+        """The number of dimensions, as PyTorch's ``dim()``."""
         return self.data.ndim
 
     def numel(self):
+        """The number of elements, as PyTorch's ``numel()``."""
         return self.data.size
 
     def __len__(self):
@@ -133,6 +186,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers."""
         return self.data.tolist()
 
     def detach(self):
@@ -140,6 +194,10 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def requires_grad_(self, requires_grad=True):
+        """Turn gradient tracking on (floating and complex tensors only) or off (leaves only).
+
+        Returns the tensor itself.
+        """
         if requires_grad and self.data.dtype.kind not in "fc":
             raise TypeError(f"only floating or complex tensors can require gradients, "
                             f"got dtype {self.data.dtype}")
@@ -149,6 +207,7 @@ class Tensor:
         return self
 
     def zero_(self):
+        """Set every value to 0 in place (not recorded); returns the tensor itself."""
         self.data[...] = 0
         return self
 
@@ -168,8 +227,7 @@ class Tensor:
                              f"ambiguous; use .any() or .all()")
         return bool(self.data)
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__      # identity, as in PyTorch (== is elementwise)
 
     # --- gradients ----------------------------------------------------------
     def _accumulate(self, grad):

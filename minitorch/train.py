@@ -74,6 +74,7 @@ class History(dict):
 
     @property
     def epochs(self):
+        """The number of epochs run (the length of ``history["loss"]``)."""
         return len(self.get("loss", ()))
 
     def _append(self, row):
@@ -104,8 +105,13 @@ class EarlyStopping:
         restore_best (bool): load the best epoch's weights at the end. Default: True.
 
     Example:
-        >>> stopper = EarlyStopping(patience=10, monitor="val_loss")
-        >>> # fit(model, train, loss_fn, opt, 200, val_loader=val, early_stopping=stopper)
+        >>> from minitorch import nn
+        >>> model = nn.Linear(2, 1)
+        >>> stopper = EarlyStopping(patience=2, monitor="val_loss")
+        >>> [stopper.step(epoch, val_loss, model) for epoch, val_loss in enumerate([3, 2, 2.5, 2.1], 1)]
+        [False, False, False, True]
+        >>> stopper.best_epoch
+        2
     """
 
     def __init__(self, patience=5, min_delta=0.0, monitor="val_loss", mode="auto", restore_best=True):
@@ -219,6 +225,23 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, metric
             taken, so the model holds the weights from before it.
         ValueError: for batches that are not ``(inputs, targets)``, a loss that is
             not one element, or an early-stopping monitor that fit does not record.
+
+    Example:
+        >>> import numpy as np
+        >>> import minitorch as mt
+        >>> from minitorch import nn, optim
+        >>> from minitorch.data import DataLoader, TensorDataset
+        >>> _ = mt.manual_seed(0)
+        >>> X = np.random.default_rng(0).normal(size=(200, 3))
+        >>> y = X @ np.array([[1.0], [-2.0], [0.5]])                 # a linear target
+        >>> train, val = TensorDataset(X[:160], y[:160]), TensorDataset(X[160:], y[160:])
+        >>> model = nn.Linear(3, 1)
+        >>> history = fit(model, DataLoader(train, batch_size=16, shuffle=True), nn.MSELoss(),
+        ...               optim.SGD(model.parameters(), lr=0.1), epochs=30,
+        ...               val_loader=DataLoader(val, batch_size=40), metrics=["r2"],
+        ...               early_stopping=EarlyStopping(patience=3), progress=False)
+        >>> history["val_r2"][-1] > 0.999, history.epochs <= 30
+        (True, True)
     """
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"fit: expected epochs as an int >= 0, got {epochs!r}")
@@ -347,8 +370,16 @@ def evaluate(model, loader, loss_fn=None, metrics=None):
         dict: ``{"loss": float, name: float, ...}`` (``"loss"`` only with a loss_fn).
 
     Example:
-        >>> evaluate(model, test_loader, nn.CrossEntropyLoss(), ["accuracy"])  # doctest: +SKIP
-        {'loss': 0.081, 'accuracy': 0.975}
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> from minitorch.data import DataLoader, TensorDataset
+        >>> model = nn.Linear(2, 2)
+        >>> for p in model.parameters():
+        ...     p.data[...] = 0                                # logits 0: log 2 per sample
+        >>> loader = DataLoader(TensorDataset(np.ones((4, 2)), np.array([0, 1, 1, 0])), batch_size=3)
+        >>> result = evaluate(model, loader, nn.CrossEntropyLoss(), ["accuracy"])
+        >>> round(result["loss"], 4), result["accuracy"]      # argmax of equal logits is class 0
+        (0.6931, 0.5)
     """
     fns = _metric_fns(metrics, "evaluate")
     if loss_fn is None and not fns:
@@ -393,8 +424,12 @@ def predict(model, X, batch_size=256):
         numpy.ndarray: the outputs of all batches, joined along the first axis.
 
     Example:
-        >>> logits = predict(model, X_test)                 # doctest: +SKIP
-        >>> y_hat = logits.argmax(axis=1)                   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        >>> logits = predict(model, np.ones((1000, 4)), batch_size=256)   # 4 forward passes
+        >>> logits.shape, logits.argmax(axis=1).shape
+        ((1000, 3), (1000,))
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"predict: expected batch_size as an int >= 1, got {batch_size!r}")

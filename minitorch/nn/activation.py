@@ -17,6 +17,8 @@ class Sigmoid(Module):
 
     Backward: dL/dx = dL/dh ⊙ h ⊙ (1 − h), since σ'(x) = σ(x)(1 − σ(x)).
 
+    Shape: any; the output has the input's shape.
+
     Example:
         >>> import minitorch as mt
         >>> from minitorch import nn
@@ -25,12 +27,14 @@ class Sigmoid(Module):
     """
 
     def forward(self, x):
+        """h = 1 / (1 + e⁻ˣ), elementwise; keeps h for backward."""
         with np.errstate(over="ignore"):                 # e⁻ˣ = inf gives h = 0, as it should
             h = 1 / (1 + np.exp(-x))
         self.h = h
         return h
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh ⊙ h ⊙ (1 − h), from the h that forward kept."""
         h = self.h
         grad_x = grad_h * h
         grad_x *= 1 - h                                  # dσ/dx = σ(1−σ)
@@ -38,27 +42,49 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
-    """h = tanh(x), elementwise. Backward: dL/dx = dL/dh ⊙ (1 − h²)."""
+    """h = tanh(x), elementwise. Backward: dL/dx = dL/dh ⊙ (1 − h²).
+
+    Shape: any; the output has the input's shape.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.Tanh()(mt.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
 
     def forward(self, x):
+        """h = tanh(x), elementwise; keeps h for backward."""
         self.h = h = np.tanh(x)
         return h
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh ⊙ (1 − h²), since tanh′ = 1 − tanh²."""
         h = self.h
         return grad_h * (1 - h * h)                      # d tanh/dx = 1 − tanh²
 
 
 class ReLU(Module):
-    """h = max(x, 0), elementwise. Backward: dL/dx = dL/dh ⊙ [x > 0]."""
+    """h = max(x, 0), elementwise. Backward: dL/dx = dL/dh ⊙ [x > 0].
+
+    Shape: any; the output has the input's shape.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.ReLU()(mt.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
+        True
+    """
 
     analytic = False
 
     def forward(self, x):
+        """h = max(x, 0); keeps the mask [x > 0] for backward."""
         self.mask = mask = x > 0
         return x * mask
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh ⊙ [x > 0] (the derivative at 0 is taken as 0, as in PyTorch)."""
         return grad_h * self.mask                        # 1 where x > 0, else 0
 
 
@@ -66,7 +92,13 @@ class LeakyReLU(Module):
     """h = x if x > 0 else negative_slope·x. Backward: dL/dx = dL/dh ⊙ (1 or negative_slope).
 
     Args:
-        negative_slope: slope for x ≤ 0 (default 0.01).
+        negative_slope (float): slope for x ≤ 0. Default: 0.01.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.LeakyReLU(0.1)(mt.tensor([-1.0, 2.0]))
+        tensor([-0.1,  2. ])
     """
 
     analytic = False
@@ -76,10 +108,12 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x):
+        """h = x where x > 0, negative_slope·x elsewhere."""
         self.mask = mask = x > 0
         return np.where(mask, x, self.negative_slope * x)
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh where x > 0, negative_slope·dL/dh elsewhere."""
         return grad_h * np.where(self.mask, 1.0, self.negative_slope).astype(grad_h.dtype, copy=False)
 
     def extra_repr(self):
@@ -102,6 +136,18 @@ class Softmax(Module):
 
     Backward: dL/dx = h ⊙ (dL/dh − Σⱼ dL/dhⱼ hⱼ), the softmax Jacobian
     diag(h) − h hᵀ applied to dL/dh.
+
+    Args:
+        dim (int): the dimension that sums to 1. None picks one with PyTorch's
+            deprecated rule, and warns.
+
+    Shape: any; the output has the input's shape.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.Softmax(dim=1)(mt.tensor([[0.0, 0.0]]))
+        tensor([[0.5, 0.5]])
     """
 
     def __init__(self, dim=None):
@@ -109,6 +155,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x):
+        """h = exp(x − max x) / Σ exp(x − max x) along ``dim``; keeps h for backward."""
         dim = _softmax_dim(self.dim, x.ndim, "Softmax")
         e = np.exp(x - x.max(axis=dim, keepdims=True))
         self.h = h = e / e.sum(axis=dim, keepdims=True)
@@ -116,6 +163,7 @@ class Softmax(Module):
         return h
 
     def backward(self, grad_h):
+        """dL/dx = h ⊙ (dL/dh − Σⱼ dL/dhⱼ hⱼ) along ``dim``."""
         h = self.h
         return h * (grad_h - (grad_h * h).sum(axis=self.axis, keepdims=True))
 
@@ -127,6 +175,19 @@ class LogSoftmax(Module):
     """hᵢ = xᵢ − log Σⱼ exp(xⱼ) along ``dim`` (log-sum-exp with the max subtracted).
 
     Backward: dL/dx = dL/dh − softmax(x) ⊙ Σⱼ dL/dhⱼ, with softmax(x) = exp(h).
+    Followed by ``NLLLoss`` it computes what ``CrossEntropyLoss`` computes.
+
+    Args:
+        dim (int): the dimension of the classes. None picks one with PyTorch's
+            deprecated rule, and warns.
+
+    Shape: any; the output has the input's shape.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.LogSoftmax(dim=1)(mt.tensor([[0.0, 0.0]])).numpy().round(4)
+        array([[-0.6931, -0.6931]], dtype=float32)
     """
 
     def __init__(self, dim=None):
@@ -134,6 +195,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, x):
+        """h = x − max x − log Σ exp(x − max x) along ``dim``; keeps h for backward."""
         dim = _softmax_dim(self.dim, x.ndim, "LogSoftmax")
         z = x - x.max(axis=dim, keepdims=True)
         self.h = h = z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
@@ -141,6 +203,7 @@ class LogSoftmax(Module):
         return h
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh − exp(h) ⊙ Σⱼ dL/dhⱼ along ``dim``."""
         return grad_h - np.exp(self.h) * grad_h.sum(axis=self.axis, keepdims=True)
 
     def extra_repr(self):

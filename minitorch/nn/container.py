@@ -70,7 +70,11 @@ class Sequential(_ModuleSequence):
     (adding its parameter gradients on the way) and hands it down.
 
     Args:
-        *modules: modules in order, or one OrderedDict name → module.
+        *modules: modules in order (named 0, 1, 2, ...), or one OrderedDict
+            name → module.
+
+    Indexing (``model[0]``, ``model[1:]``), ``len``, iteration, ``append``,
+    ``extend``, ``insert`` and ``del model[i]`` work as on a list.
 
     Example:
         >>> from minitorch import nn
@@ -89,11 +93,13 @@ class Sequential(_ModuleSequence):
                 self._add(str(i), m)
 
     def forward(self, x):
+        """h = fₙ(… f₂(f₁(x))): each module's output is the next one's input."""
         for m in self._modules.values():
             x = m(x)
         return x
 
     def backward(self, grad_h):
+        """dL/dx from dL/dh: each module's backward, from the last to the first."""
         for m in reversed(self._modules.values()):
             grad_h = m.backward(grad_h)
         return grad_h

@@ -15,8 +15,23 @@ class Dropout(Module):
     minitorch's seeded generator (``mt.manual_seed``).
 
     Args:
-        p: probability of zeroing an element, 0 ≤ p ≤ 1 (default 0.5).
-        inplace: multiply the input array in place instead of making a new one.
+        p (float): probability of zeroing an element, 0 ≤ p ≤ 1. Default: 0.5.
+        inplace (bool): multiply the input array in place instead of making a
+            new one. Default: False.
+
+    Shape: any; the output has the input's shape.
+
+    Example:
+        >>> import numpy as np
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> _ = mt.manual_seed(0)
+        >>> drop = nn.Dropout(p=0.5)
+        >>> h = drop(np.ones((2, 4), np.float32)).numpy()
+        >>> sorted(set(h.ravel().tolist()))          # zeroed, or scaled by 1/(1 − p)
+        [0.0, 2.0]
+        >>> drop.eval()(np.ones((2, 4), np.float32)).numpy().tolist()   # eval: unchanged
+        [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
 
     analytic = False
@@ -28,6 +43,7 @@ class Dropout(Module):
         self.p, self.inplace = float(p), bool(inplace)
 
     def forward(self, x):
+        """h = x ⊙ m / (1 − p) in training, with a fresh mask m; h = x in eval mode."""
         if not self.training or self.p == 0.0:
             self.scale = None
             return x
@@ -37,6 +53,7 @@ class Dropout(Module):
         return np.multiply(x, scale, out=x) if self.inplace else x * scale
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh ⊙ m / (1 − p), with the mask of this call's forward."""
         return grad_h if self.scale is None else grad_h * self.scale
 
     def extra_repr(self):

@@ -8,6 +8,16 @@ class Flatten(Module):
     """Flattens dims ``start_dim`` to ``end_dim`` (default: all but the batch dim).
 
     Shape: (N, d₁, …, dₖ) → (N, d₁·…·dₖ). Backward reshapes dL/dh back to x's shape.
+
+    Args:
+        start_dim (int): first dimension to flatten. Default: 1.
+        end_dim (int): last dimension to flatten (negative counts from the end). Default: -1.
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> nn.Flatten()(np.zeros((2, 8, 8))).shape
+        (2, 64)
     """
 
     def __init__(self, start_dim=1, end_dim=-1):
@@ -15,6 +25,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        """x reshaped with dims start_dim..end_dim merged into one."""
         self.shape = x.shape
         if x.ndim == 0:
             return x.reshape(1)
@@ -25,6 +36,7 @@ class Flatten(Module):
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh reshaped to x's shape."""
         return grad_h.reshape(self.shape)
 
     def extra_repr(self):

@@ -52,6 +52,18 @@ class Linear(Module):
         self.bias = Parameter(init.uniform((out_features,), -bound, bound, dtype)) if bias else None
 
     def forward(self, x):
+        r"""h = x Wᵀ + b for a batch of rows x (numpy arrays in and out).
+
+        Args:
+            x (numpy.ndarray): input of shape (\*, in_features).
+
+        Returns:
+            numpy.ndarray: h of shape (\*, out_features).
+
+        Raises:
+            ValueError: when the last dimension of x is not ``in_features``; the
+                message names the layer and where it sits (``Sequential[2]``).
+        """
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r} at {location(self)}: expected input (N, {self.in_features}), "
                              f"got {x.shape}")
@@ -62,6 +74,18 @@ class Linear(Module):
         return h
 
     def backward(self, grad_h):
+        r"""Adds dL/dW = (dL/dh)ᵀ·x and dL/db = Σ dL/dh into ``.grad``; returns dL/dx = dL/dh·W.
+
+        These are the lecture's dL/dW = dL/dh · xᵀ, dL/db = dL/dh and
+        dL/dx = Wᵀ · dL/dh, written for a batch of rows (the outer product
+        summed over the batch). dL/dx is None when nothing needs it.
+
+        Args:
+            grad_h (numpy.ndarray): dL/dh, shape (\*, out_features).
+
+        Returns:
+            numpy.ndarray or None: dL/dx, shape (\*, in_features).
+        """
         x, w = self.x, self.weight
         if x.ndim != 2:                                  # (*, in) -> (N, in)
             x, grad_h2 = x.reshape(-1, self.in_features), grad_h.reshape(-1, self.out_features)
@@ -81,10 +105,19 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged: h = x, dL/dx = dL/dh."""
+    """Returns its input unchanged: h = x, dL/dx = dL/dh.
+
+    Example:
+        >>> import minitorch as mt
+        >>> from minitorch import nn
+        >>> nn.Identity()(mt.tensor([1.0, 2.0]))
+        tensor([1., 2.])
+    """
 
     def forward(self, x):
+        """h = x."""
         return x
 
     def backward(self, grad_h):
+        """dL/dx = dL/dh."""
         return grad_h

@@ -46,27 +46,59 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """L = mean((x − y)²). Backward: dL/dx = 2(x − y)/n ('mean'; n = number of elements)."""
+    r"""L = mean((x − y)²). Backward: dL/dx = 2(x − y)/n ('mean'; n = number of elements).
+
+    Args:
+        reduction (str): 'mean' (default), 'sum', or 'none' (the elementwise losses).
+
+    Shape:
+        input (\*) and target of the same shape (no broadcasting); output a
+        scalar, or the input's shape for 'none'.
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> nn.MSELoss()(np.array([1.0, 2.0]), np.array([0.0, 0.0])).item()   # (1 + 4) / 2
+        2.5
+    """
 
     def forward(self, x, target):
+        """L from the input x and the target y; keeps x − y for backward."""
         self.diff = d = x - self._same_shape(x, target)
         return self._reduce(d * d)
 
     def backward(self, grad_output):
+        """dL/dx = 2(x − y) · g / n for 'mean' (g = ``grad_output``, 1 from ``loss.backward()``)."""
         d = self.diff
         return self._scale(grad_output, d.size) * 2 * d
 
 
 class L1Loss(_Loss):
-    """L = mean(|x − y|). Backward: dL/dx = sign(x − y)/n ('mean')."""
+    r"""L = mean(|x − y|). Backward: dL/dx = sign(x − y)/n ('mean').
+
+    Args:
+        reduction (str): 'mean' (default), 'sum', or 'none' (the elementwise losses).
+
+    Shape:
+        input (\*) and target of the same shape; output a scalar, or the
+        input's shape for 'none'.
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> nn.L1Loss()(np.array([1.0, -2.0]), np.array([0.0, 0.0])).item()   # (1 + 2) / 2
+        1.5
+    """
 
     analytic = False
 
     def forward(self, x, target):
+        """L from the input x and the target y; keeps x − y for backward."""
         self.diff = d = x - self._same_shape(x, target)
         return self._reduce(np.abs(d))
 
     def backward(self, grad_output):
+        """dL/dx = sign(x − y) · g / n for 'mean' (g = ``grad_output``)."""
         d = self.diff
         return self._scale(grad_output, d.size) * np.sign(d)
 
@@ -115,6 +147,11 @@ class CrossEntropyLoss(_Loss):
         reduction: 'mean' | 'sum' | 'none'.
         label_smoothing: ε in [0, 1].
 
+    Shape:
+        input (N, C) logits, or (C,) for one sample; target (N,) integer class
+        indices in [0, C), or (N, C) class probabilities; output a scalar, or
+        (N,) for 'none'.
+
     Example:
         >>> import numpy as np
         >>> from minitorch import nn
@@ -131,6 +168,7 @@ class CrossEntropyLoss(_Loss):
         self.ignore_index, self.label_smoothing = ignore_index, float(label_smoothing)
 
     def forward(self, x, target):
+        """L from logits x and targets; keeps softmax(x) (or dL/dx) for backward."""
         name = "CrossEntropyLoss"
         x, target, self.unbatched = _batched(name, x, target)
         target = np.asarray(target)
@@ -181,6 +219,7 @@ class CrossEntropyLoss(_Loss):
         return loss
 
     def backward(self, grad_output):
+        """dL/dx = wᵧ (softmax(x) − onehot(y)) · g, divided by Σ wᵧ for 'mean'."""
         g = np.reshape(grad_output, (-1, 1)) if self.reduction == "none" else grad_output
         if self.saved is not None:
             e, s, y, rows = self.saved
@@ -201,6 +240,17 @@ class NLLLoss(_Loss):
         weight: per-class weights (C,), or None.
         ignore_index: target value that contributes nothing (default -100).
         reduction: 'mean' (divides by Σ w_{yᵢ}) | 'sum' | 'none'.
+
+    Shape:
+        input (N, C) log-probabilities, or (C,); target (N,) integer class
+        indices; output a scalar, or (N,) for 'none'.
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> logp = nn.LogSoftmax(dim=1)(np.zeros((2, 4), np.float32))
+        >>> round(nn.NLLLoss()(logp, np.array([1, 3])).item(), 4)   # log 4, as CrossEntropyLoss
+        1.3863
     """
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
@@ -209,6 +259,7 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, x, target):
+        """L = −mean of x at each sample's class (weighted)."""
         x, target, self.unbatched = _batched("NLLLoss", x, target)
         n, c = x.shape
         target = _class_targets("NLLLoss", x, target, self.ignore_index)
@@ -222,6 +273,7 @@ class NLLLoss(_Loss):
         return out[0] if self.unbatched and self.reduction == "none" else out
 
     def backward(self, grad_output):
+        """dL/dx = −wᵧ · g at each sample's class, 0 elsewhere (divided by Σ wᵧ for 'mean')."""
         g = np.reshape(grad_output, -1) if self.reduction == "none" else grad_output
         grad = np.zeros(self.shape, dtype=np.result_type(self.dtype, np.asarray(grad_output).dtype))
         grad[np.arange(self.shape[0]), self.y] = -self._scale(g, self.count) * self.wy
@@ -229,10 +281,24 @@ class NLLLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross entropy of probabilities: L = −w[y log x + (1 − y) log(1 − x)].
+    r"""Binary cross entropy of probabilities: L = −w[y log x + (1 − y) log(1 − x)].
 
     Each log is clamped at −100, as in PyTorch. Backward:
     dL/dx = w (x − y) / max(x(1 − x), 1e-12).
+
+    Args:
+        weight: weights w broadcast against the input, or None.
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        input (\*) probabilities in [0, 1] and target of the same shape;
+        output a scalar, or the input's shape for 'none'.
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> round(nn.BCELoss()(np.array([0.5, 0.5]), np.array([1.0, 0.0])).item(), 4)   # log 2
+        0.6931
     """
 
     analytic = False
@@ -242,6 +308,7 @@ class BCELoss(_Loss):
         self.weight = None if weight is None else np.asarray(getattr(weight, "data", weight))
 
     def forward(self, x, target):
+        """L from probabilities x and targets y; refuses x outside [0, 1]."""
         y = self._same_shape(x, target)
         if x.size and (np.min(x.real) < 0 or np.max(x.real) > 1):
             raise ValueError(f"BCELoss: expected input probabilities in [0, 1], got values in "
@@ -256,6 +323,7 @@ class BCELoss(_Loss):
         return self._reduce(loss)
 
     def backward(self, grad_output):
+        """dL/dx = w (x − y) / max(x(1 − x), 1e-12) · g / n for 'mean'."""
         x, y = self.x, self.y
         grad = (x - y) / np.maximum(x * (1 - x), 1e-12)
         if self.w is not None:
@@ -264,10 +332,26 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid and binary cross entropy in one stable formula, for logits x.
+    r"""Sigmoid and binary cross entropy in one stable formula, for logits x.
 
     L = w [(1 − y) x + l (log(1 + e^{−|x|}) + max(−x, 0))], l = 1 + (pos_weight − 1) y.
     Backward: dL/dx = w [(1 − y) − l (1 − σ(x))]  (= w (σ(x) − y) without pos_weight).
+
+    Args:
+        weight: weights w broadcast against the input, or None.
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+        pos_weight: weight of the positive class, broadcast against the
+            input (e.g. one per output column), or None.
+
+    Shape:
+        input (\*) logits and target of the same shape (0/1 or probabilities);
+        output a scalar, or the input's shape for 'none'.
+
+    Example:
+        >>> import numpy as np
+        >>> from minitorch import nn
+        >>> round(nn.BCEWithLogitsLoss()(np.zeros(2), np.array([1.0, 0.0])).item(), 4)   # log 2
+        0.6931
     """
 
     analytic = False
@@ -278,6 +362,7 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = None if pos_weight is None else np.asarray(getattr(pos_weight, "data", pos_weight))
 
     def forward(self, x, target):
+        """L from logits x and targets y, without computing log σ(x) directly."""
         y = self._same_shape(x, target)
         e = np.exp(-np.abs(x))
         softplus_neg = np.log1p(e) + np.maximum(-x, 0)                 # −log σ(x), stable
@@ -292,6 +377,7 @@ class BCEWithLogitsLoss(_Loss):
         return self._reduce(loss)
 
     def backward(self, grad_output):
+        """dL/dx = w [(1 − y) − l (1 − σ(x))] · g / n for 'mean'."""
         grad = (1 - self.y) - self.lw * (1 - self.sigmoid)
         if self.w is not None:
             grad = grad * self.w

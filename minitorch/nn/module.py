@@ -27,7 +27,12 @@ class Module:
     """Base class for all neural-network modules.
 
     Parameters and submodules assigned as attributes register themselves, in
-    the order of assignment.
+    the order of assignment. There are two ways to write one: a *layer* defines
+    ``forward(self, x)`` and ``backward(self, grad_output)`` on numpy arrays
+    (backward adds dL/dθ into each ``param.grad`` and returns dL/dx); a
+    *composite* defines only ``forward``, on Tensors, and its backward is
+    reverse mode over what it recorded. Call the module, ``module(x)``, rather
+    than ``forward``: the call records it for ``loss.backward()``.
 
     Example:
         >>> import minitorch as mt
@@ -64,11 +69,12 @@ class Module:
 
     # --- calling -----------------------------------------------------------------
     def forward(self, *args, **kwargs):
+        """Compute the output: on numpy arrays in a layer with its own backward, on Tensors in a composite."""
         raise NotImplementedError(f"{type(self).__name__} is missing the required forward method")
 
     def __call__(self, *args, **kwargs):
         if self._is_layer and args and not kwargs:
-            return record.call_layer(self, args[0], args[1:])
+            return record.call_layer(self, args)
         return record.call_composite(self, args, kwargs)
 
     def backward(self, grad_output):
@@ -128,12 +134,14 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        """Add ``param`` (an ``nn.Parameter`` or None) under ``name``, as ``self.name = param`` does."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter expects nn.Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
         self.__dict__[name] = param
 
     def add_module(self, name, module):
+        """Add ``module`` (an ``nn.Module`` or None) as the submodule ``name``, as assignment does."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module expects nn.Module or None, got {type(module).__name__}")
         self._modules[str(name)] = module
@@ -155,6 +163,7 @@ class Module:
 
     # --- traversal -----------------------------------------------------------------------
     def named_modules(self, prefix="", memo=None):
+        """``(name, module)`` for this module (named ``prefix``) and every submodule, depth first, each once."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -165,10 +174,12 @@ class Module:
                 yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
     def modules(self):
+        """This module and every submodule, depth first, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """``(name, module)`` for each direct submodule, each once."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -176,6 +187,7 @@ class Module:
                 yield name, m
 
     def children(self):
+        """Each direct submodule, once."""
         for _, m in self.named_children():
             yield m
 
@@ -190,6 +202,7 @@ class Module:
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
     def parameters(self, recurse=True):
+        """Every parameter, each shared one once, in registration order: what an optimizer takes."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
@@ -199,6 +212,10 @@ class Module:
 
     # --- modes and gradients ---------------------------------------------------------------
     def train(self, mode=True):
+        """Set training mode (or evaluation mode, ``mode=False``) here and in every submodule; returns self.
+
+        Only layers such as ``Dropout`` behave differently; ``self.training`` holds the mode.
+        """
         if not isinstance(mode, bool):
             raise TypeError(f"train() expects a bool, got {type(mode).__name__}")
         for m in self.modules():
@@ -206,14 +223,17 @@ class Module:
         return self
 
     def eval(self):
+        """Set evaluation mode, ``train(False)``; returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Turn gradient tracking of every parameter on or off (to freeze part of a model); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Reset every parameter's ``.grad`` to None (default) or, with ``set_to_none=False``, to zeros."""
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
@@ -239,9 +259,11 @@ class Module:
         return self
 
     def float(self):
+        """Cast every parameter to float32 in place; returns self."""
         return self.to(np.float32)
 
     def double(self):
+        """Cast every parameter to float64 in place (as ``gradcheck`` needs); returns self."""
         return self.to(np.float64)
 
     # --- state ------------------------------------------------------------------------------
@@ -259,7 +281,22 @@ class Module:
                 yield from m._all_named_parameters(f"{prefix}{name}.")
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy arrays into the parameters; on any problem, change nothing and list them all."""
+        """Copy arrays into the parameters; on any problem, change nothing and list them all.
+
+        Args:
+            state_dict (dict): name → array (numpy arrays, Tensors, or anything
+                ``np.asarray`` takes), e.g. from ``state_dict()``, ``mt.load`` or PyTorch.
+            strict (bool): refuse missing and unexpected keys. Default: True.
+                Shapes must match either way.
+
+        Returns:
+            IncompatibleKeys: the named tuple ``(missing_keys, unexpected_keys)``.
+
+        Raises:
+            ValueError: listing every missing, unexpected and mis-shaped key; the
+                model is left unchanged.
+            TypeError: for something that is not a dict of arrays.
+        """
         own = OrderedDict(self._all_named_parameters())
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict expects a dict of arrays, got {type(state_dict).__name__}")
@@ -292,6 +329,7 @@ class Module:
 
     # --- printing ----------------------------------------------------------------------------
     def extra_repr(self):
+        """Extra text inside this module's ``repr``, e.g. ``in_features=4, out_features=8``; override it."""
         return ""
 
     def __repr__(self):

@@ -31,5 +31,9 @@ class Parameter(Tensor):
         self.data, self.grad, self._node = array, None, None
         self.requires_grad = bool(requires_grad)
 
+    def _new_grad(self):
+        """A zero gradient, given to a parameter whose ``.grad`` is None before a layer's backward."""
+        return np.zeros(self.data.shape, self.data.dtype)
+
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -94,6 +94,7 @@ def _run_forward(module, x, args, record):
     """Run ``module.forward`` on a copy of its attribute dict; the copy becomes ``record.saved``."""
     own = module.__dict__
     saved = own.copy()
+    saved["needs_input_grad"] = record.needs_input_grad
     _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
     _forwarding.append(record)
     try:
@@ -105,31 +106,54 @@ def _run_forward(module, x, args, record):
         _forwarding.pop()
         _set_attr(module, "__dict__", own)  # the object is left exactly as it was
     if type(h) is not np.ndarray:
-        if isinstance(h, Tensor):
-            raise TypeError(f"{type(module).__name__}.forward returned a Tensor: a layer with its "
-                            f"own backward computes on numpy arrays and returns an array")
-        if np.isscalar(h):
-            h = np.asarray(h)                   # (anything else array-like, e.g. dual numbers, passes)
-    saved["needs_input_grad"] = record.needs_input_grad
+        h = _check_output(module, h)
     record.saved = saved
     return h
 
 
-def call_layer(module, x, args):
+def call_layer(module, args):
     """``module(x, *args)`` for a layer with its own backward."""
+    x = args[0]
     parent = _forwarding[-1] if _forwarding else None
-    if parent is not None:                  # inside a parent layer's forward: arrays in and out
-        if isinstance(x, Tensor):
-            x = x.data
-        record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
-        h = _run_forward(module, x, args, record)
-        if autograd._anomaly:
-            _forwarding.append(record)
-            record.where = f"{location(module)} ({type(module).__name__})"
-            _forwarding.pop()
-            autograd.check_finite(h, record.where, "forward")
-        parent.children.append(record)
-        return h
+    if parent is None:
+        return _call_top_level(module, x, args[1:])
+    # inside a parent layer's forward: arrays in and out, the record joins the parent's
+    if type(x) is not np.ndarray and isinstance(x, Tensor):
+        x = x.data
+    record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
+    own = module.__dict__
+    saved = own.copy()
+    saved["needs_input_grad"] = record.needs_input_grad
+    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
+    _forwarding.append(record)
+    try:
+        h = module.forward(*args) if len(args) > 1 else module.forward(x)
+    except Exception as e:
+        _noted(e, module)
+        raise
+    finally:
+        _forwarding.pop()
+        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
+    if type(h) is not np.ndarray:
+        h = _check_output(module, h)
+    record.saved = saved
+    if autograd._anomaly:
+        _forwarding.append(record)
+        record.where = f"{location(module)} ({type(module).__name__})"
+        _forwarding.pop()
+        autograd.check_finite(h, record.where, "forward")
+    parent.children.append(record)
+    return h
+
+
+def _check_output(module, h):
+    if isinstance(h, Tensor):
+        raise TypeError(f"{type(module).__name__}.forward returned a Tensor: a layer with its "
+                        f"own backward computes on numpy arrays and returns an array")
+    return np.asarray(h) if np.isscalar(h) else h   # other array-likes (dual numbers) pass
+
+
+def _call_top_level(module, x, args):
     # top level: a Tensor or an array comes in, a Tensor goes out
     x_tensor = x if isinstance(x, Tensor) else None
     x = x.data if x_tensor is not None else np.asarray(x)
@@ -223,16 +247,40 @@ def with_record(backward):
             if top.module is self and top.pending is None:
                 record = top                    # the graph node's own call
             elif top.pending:
-                record = _take_child(top, self)
+                pending = top.pending           # a parent's backward calling child.backward(g)
+                record = pending.pop() if pending[-1].module is self else _take_child(pending, self)
+        for p in self._parameters.values():     # .grad is an array before backward, so += works
+            if p is not None and p.grad is None and p.requires_grad:
+                p.grad = p._new_grad()
         if record is None:      # by hand, or a subclass's backward calling super().backward
-            _ensure_grads(self)
             try:
                 return backward(self, grad_output)
             except AttributeError as e:
                 raise RuntimeError(
                     f"{type(self).__name__}.backward was called before forward: expected "
                     f"a forward call to back-propagate through ({e})") from e
-        return _run_backward(record, backward, grad_output)
+        saved = record.saved
+        if saved is None:
+            raise RuntimeError(f"{type(self).__name__}.backward: this call's forward did not finish")
+        children = record.children
+        record.pending = children[:] if children else []
+        pushed = top is not record
+        if pushed:
+            _backwarding.append(record)
+        own = self.__dict__
+        _set_attr(self, "__dict__", saved)      # this call's attributes, for this call's backward
+        try:
+            grad_input = backward(self, grad_output)
+        finally:
+            _set_attr(self, "__dict__", own)
+            if pushed:
+                _backwarding.pop()
+            left, record.pending = record.pending, None
+        if left:
+            _missed(self, left)
+        if autograd._anomaly:
+            _check_backward(record, grad_input)
+        return grad_input
     wrapped.__wrapped__ = backward
     wrapped.__doc__, wrapped.__name__, wrapped.__qualname__ = \
         backward.__doc__, backward.__name__, backward.__qualname__
@@ -240,51 +288,25 @@ def with_record(backward):
     return wrapped
 
 
-def _take_child(parent, module):
-    """The parent's last record of ``module`` whose backward has not run (last call first)."""
-    pending = parent.pending
+def _take_child(pending, module):
+    """The last record of ``module`` whose backward has not run (last call first)."""
     for i in range(len(pending) - 1, -1, -1):
         if pending[i].module is module:
             return pending.pop(i)
     return None
 
 
-def _ensure_grads(module):
-    """Give each parameter that requires grad a ``.grad`` array (zeros if None), so += works."""
-    for p in module._parameters.values():
-        if p is not None and p.grad is None and p.requires_grad:
-            p.grad = np.zeros(p.data.shape, p.data.dtype)
+def _missed(module, left):
+    names = ", ".join(type(r.module).__name__ for r in left)
+    raise RuntimeError(f"{type(module).__name__}.backward did not call the backward of "
+                       f"{names}, which its forward called: expected one child.backward(g) "
+                       f"per call in forward (in reverse order)")
 
 
-def _run_backward(record, backward, grad_output):
-    """Run ``backward`` with the record's attribute dict swapped in for this call."""
-    module = record.module
-    saved = record.saved
-    if saved is None:
-        raise RuntimeError(f"{type(module).__name__}.backward: this call's forward did not finish")
-    _ensure_grads(module)
-    record.pending = list(record.children) if record.children else []
-    pushed = _backwarding[-1] is not record
-    if pushed:
-        _backwarding.append(record)
-    own = module.__dict__
-    _set_attr(module, "__dict__", saved)
-    try:
-        grad_input = backward(module, grad_output)
-    finally:
-        _set_attr(module, "__dict__", own)
-        if pushed:
-            _backwarding.pop()
-        left, record.pending = record.pending, None
-    if left:
-        names = ", ".join(type(r.module).__name__ for r in left)
-        raise RuntimeError(f"{type(module).__name__}.backward did not call the backward of "
-                           f"{names}, which its forward called: expected one child.backward(g) "
-                           f"per call in forward (in reverse order)")
-    if autograd._anomaly:
-        where = record.where or type(module).__name__
-        autograd.check_finite(grad_input, where, "backward")
-        for name, p in module._parameters.items():
-            if p is not None and p.grad is not None:
-                autograd.check_finite(p.grad, f"{where}.{name}.grad", "backward")
-    return grad_input
+def _check_backward(record, grad_input):
+    """Under ``detect_anomaly``: the layer's dL/dx and parameter gradients must be finite."""
+    where = record.where or type(record.module).__name__
+    autograd.check_finite(grad_input, where, "backward")
+    for name, p in record.module._parameters.items():
+        if p is not None and p.grad is not None:
+            autograd.check_finite(p.grad, f"{where}.{name}.grad", "backward")

@@ -1,9 +1,10 @@
 """Optimizers and learning-rate schedules, with PyTorch's names and update rules.
 
 Example:
-    >>> from minitorch import optim
-    >>> opt = optim.Adam(model.parameters(), lr=1e-3)          # doctest: +SKIP
-    >>> sched = optim.lr_scheduler.StepLR(opt, step_size=10)   # doctest: +SKIP
+    >>> from minitorch import nn, optim
+    >>> model = nn.Linear(4, 2)
+    >>> opt = optim.Adam(model.parameters(), lr=1e-3)
+    >>> sched = optim.lr_scheduler.StepLR(opt, step_size=10)   # lr × 0.1 every 10 epochs
 """
 from . import lr_scheduler
 from .adagrad import Adagrad

@@ -1,7 +1,7 @@
 """Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer, check_number, effective_grad
+from .optimizer import Optimizer, check_number, effective_grad, state_array
 
 __all__ = ["Adagrad"]
 
@@ -27,18 +27,29 @@ class Adagrad(Optimizer):
         initial_accumulator_value (float): starting value of s, ≥ 0. Default: 0.
         eps (float): ε ≥ 0. Default: 1e-10.
         maximize (bool): ascend instead of descend. Default: False.
+        fused (bool, optional): update each group in flat arrays (None or True,
+            the default) or parameter by parameter (False); the results are the
+            same to the bit. See "Fused updates" in :class:`Optimizer`.
 
     State per parameter: ``step`` and ``sum`` (s). As in PyTorch, the state
     exists from construction on (and, here, from :meth:`add_param_group` on).
 
     Example:
-        >>> opt = Adagrad(model.parameters(), lr=0.1)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> w = nn.Parameter(np.array([1.0, -2.0]))
+        >>> opt = optim.Adagrad([w], lr=0.1)
+        >>> w.grad = np.array([0.5, -3.0])
+        >>> opt.step()
+        >>> w.data.round(6)                         # s = g², so γ·g/√s = γ·sign(g)
+        array([ 0.9, -1.9])
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+                 initial_accumulator_value=0, eps=1e-10, *, maximize=False, fused=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, group):
@@ -52,25 +63,25 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            self.state[p] = {"step": 0,
-                             "sum": np.full_like(p.data, group["initial_accumulator_value"])}
+            self._init_state(self.state[p], p.data, group)
 
-    def _update_group(self, group):
+    def _state_keys(self, group):
+        return ("sum",)
+
+    def _init_state(self, state, theta, group):
+        state.setdefault("step", 0)
+        state_array(state, "sum", theta, fill=group["initial_accumulator_value"])
+
+    def _update(self, theta, g, state, group, tmp):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
-        for theta, grad, state in self._params_with_grad(group):
-            if not state:   # emptied by load_state_dict of a state without this parameter
-                state["step"] = 0
-                state["sum"] = np.full_like(theta, group["initial_accumulator_value"])
-            t = state["step"] = state["step"] + 1
-            g = effective_grad(grad, theta, weight_decay, maximize)
-            clr = lr / (1.0 + (t - 1) * lr_decay)
-            s = state["sum"]
-            tmp = np.empty_like(theta)                  # the one scratch array
-            np.multiply(g, g, out=tmp)
-            s += tmp                                    # s ← s + g²
-            np.sqrt(s, out=tmp)
-            tmp += eps
-            np.divide(g, tmp, out=tmp)
-            tmp *= clr
-            theta -= tmp
+        t = state["step"] = state["step"] + 1
+        g = effective_grad(g, theta, float(group["weight_decay"]), group["maximize"], tmp)
+        clr = lr / (1.0 + (t - 1) * lr_decay)              # γ̃ ← γ / (1 + (t − 1)η)
+        s = state["sum"]
+        np.multiply(g, g, out=tmp)
+        s += tmp                                            # s ← s + g²
+        np.sqrt(s, out=tmp)
+        tmp += eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= clr
+        theta -= tmp                                        # θ ← θ − γ̃ g/(√s + ε)

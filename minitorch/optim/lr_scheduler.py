@@ -86,7 +86,17 @@ class StepLR(LRScheduler):
     lr(epoch) = base_lr · gamma^⌊epoch / step_size⌋
 
     Example:
-        >>> sched = StepLR(opt, step_size=30, gamma=0.1)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # this epoch's lr
+        ...     opt.step()                                     # (the epoch's training)
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -107,7 +117,17 @@ class MultiStepLR(LRScheduler):
     lr(epoch) = base_lr · gamma^(number of milestones ≤ epoch)
 
     Example:
-        >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.1)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # this epoch's lr
+        ...     opt.step()                                     # (the epoch's training)
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
@@ -126,7 +146,17 @@ class ExponentialLR(LRScheduler):
     """Multiply each group's lr by ``gamma`` every epoch: lr(epoch) = base_lr · gamma^epoch.
 
     Example:
-        >>> sched = ExponentialLR(opt, gamma=0.95)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = ExponentialLR(opt, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # this epoch's lr
+        ...     opt.step()                                     # (the epoch's training)
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.05, 0.025, 0.0125, 0.0063, 0.0031]
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
@@ -151,7 +181,17 @@ class CosineAnnealingLR(LRScheduler):
     lr rises again (the cosine continues; there are no restarts).
 
     Example:
-        >>> sched = CosineAnnealingLR(opt, T_max=100, eta_min=1e-5)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = CosineAnnealingLR(opt, T_max=4)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # this epoch's lr
+        ...     opt.step()                                     # (the epoch's training)
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.0854, 0.05, 0.0146, 0.0, 0.0146]
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
@@ -177,7 +217,17 @@ class LinearLR(LRScheduler):
     lr(epoch) = base_lr · (start + (end − start) · min(epoch, total_iters) / total_iters)
 
     Example:
-        >>> sched = LinearLR(opt, start_factor=0.1, total_iters=5)   # warm-up  # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)   # a warm-up
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))   # this epoch's lr
+        ...     opt.step()                                     # (the epoch's training)
+        ...     sched.step()
+        >>> lrs
+        [0.025, 0.05, 0.075, 0.1, 0.1, 0.1]
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
@@ -224,8 +274,18 @@ class ReduceLROnPlateau(LRScheduler):
         eps (float): smallest change of lr applied. Default: 1e-8.
 
     Example:
-        >>> sched = ReduceLROnPlateau(opt, patience=5)   # doctest: +SKIP
-        >>> sched.step(val_loss)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+        >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.8]:
+        ...     sched.step(val_loss)                  # once per epoch, with the watched value
+        ...     print(sched.get_last_lr())
+        [0.1]
+        [0.1]
+        [0.1]
+        [0.05]
+        [0.05]
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,

@@ -1,9 +1,12 @@
 """The optimizer base class: parameter groups, per-parameter state, save and resume.
 
-An algorithm (SGD, Adam, ...) is a small subclass that fills two methods:
-``_validate(group)`` refuses bad hyper-parameters when a group is added, and
-``_update_group(group)`` applies one step to the parameters of one group,
-changing each ``param.data`` in place (never rebinding it).
+An algorithm (SGD, Adam, ...) is a small subclass that fills four methods:
+``_validate(group)`` refuses bad hyper-parameters when a group is added,
+``_state_keys(group)`` names the state arrays its rule keeps,
+``_init_state(state, theta, group)`` makes the ones that start at a fixed
+value, and ``_update(theta, g, state, group, tmp)`` is the update rule itself,
+written once on arrays: it changes ``theta`` in place and works the same on
+one parameter or on a whole group laid out in flat arrays (``flat.py``).
 
 A parameter is any object with ``.data`` (a numpy array) and ``.grad`` (a
 numpy array of the same shape, or None); ``minitorch.nn.Parameter`` is one.
@@ -15,6 +18,8 @@ import numbers
 from collections import defaultdict
 
 import numpy as np
+
+from .flat import FlatGroup
 
 __all__ = ["Optimizer"]
 
@@ -41,20 +46,38 @@ def check_number(value, name, low=0.0, high=math.inf, high_open=False):
         raise ValueError(f"{name}: {value} (expected a value in [{low}, {high}{right})")
 
 
-def effective_grad(grad, data, weight_decay, maximize):
-    """``±grad + weight_decay * data`` (minus when maximizing), the gradient the rules use.
+def effective_grad(g, theta, weight_decay, maximize, tmp):
+    """``g ← ±g + weight_decay·θ`` (minus when maximizing) in place: the gradient the rules use.
 
-    Returns ``grad`` itself when there is nothing to add (never changes it),
-    otherwise a new array the caller may overwrite.
+    Changes ``g`` only when there is something to do (so the caller hands in
+    its own copy then: see ``Optimizer._writes_grad``); ``tmp`` is scratch
+    like ``theta``. Returns ``g``.
     """
+    if maximize:
+        np.negative(g, out=g)
     if weight_decay:
-        out = np.multiply(data, weight_decay)
-        if maximize:
-            out -= grad
-        else:
-            out += grad
-        return out
-    return np.negative(grad) if maximize else grad
+        np.multiply(theta, weight_decay, out=tmp)
+        g += tmp
+    return g
+
+
+def state_array(state, key, theta, fill=0.0):
+    """Make ``state[key]`` an array like ``theta``: filled with ``fill`` if missing (unless
+    ``fill`` is None), cast to ``theta``'s dtype if it is of another (after ``model.double()``).
+    """
+    value = state.get(key)
+    if type(value) is np.ndarray and value.dtype == theta.dtype and value.shape == theta.shape:
+        return
+    if value is None:
+        if fill is not None:
+            state[key] = np.full(theta.shape, fill, theta.dtype)
+        return
+    value = np.asarray(value)
+    if value.shape != theta.shape:
+        raise ValueError(f"optimizer state '{key}' has shape {value.shape}, but its parameter "
+                         f"has shape {theta.shape}; expected the same shape (a parameter "
+                         "cannot change shape during training)")
+    state[key] = value.astype(theta.dtype)
 
 
 def _copy_value(value):
@@ -91,9 +114,25 @@ class Optimizer:
         state (dict): per-parameter state (moment estimates, step counts),
             keyed by the parameter object.
 
+    Fused updates: unless a group has ``fused=False``, its parameters that
+    have a gradient are laid out at the first ``step()`` in one flat array of
+    their dtype, each ``p.data`` becoming a view into it (same shape, dtype and
+    values), and the state arrays likewise; each step then runs the rule once
+    on the flat arrays (``flat.py``), with the same results to the bit as
+    parameter by parameter. Editing ``p.data`` in place, rebinding it, casting
+    the model, loading state dicts, changing options: all keep working (the
+    group is laid out again when needed). One difference: an array taken from
+    ``p.data`` before a layout is no longer the parameter's storage after it;
+    read ``p.data`` again. A step in which the set of parameters with a
+    gradient changes, or in which step counts differ within the group, goes
+    parameter by parameter; a parameter of more than ``FlatGroup.max_size``
+    (65,536) elements is always updated on its own, in place.
+
     Deviation from PyTorch: a single parameter is accepted as ``params``; a
     parameter listed twice in one group is an error (PyTorch warns); every
-    group's options are validated when it is added, not only the defaults.
+    group's options are validated when it is added, not only the defaults;
+    ``fused`` (a group option, default None: fused) is available for every
+    algorithm and means the flat layout above.
     """
 
     _complex_ok = False     # True where the rule is also right for complex parameters
@@ -103,6 +142,8 @@ class Optimizer:
         self._validate(self.defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._flat = {}         # id(group) -> its FlatGroup, or None if it cannot be laid out
+        self._scratch_arrays = {}   # dtype -> scratch for parameters updated one by one
         if _is_param(params) or isinstance(params, dict):
             params = [params]
         if isinstance(params, (set, frozenset)):
@@ -124,24 +165,84 @@ class Optimizer:
         """Raise ValueError/TypeError for an invalid option of ``group`` (a dict)."""
         if "lr" in group:
             check_number(group["lr"], "Invalid learning rate")
+        fused = group.get("fused")
+        if fused is not None and not isinstance(fused, bool):
+            raise TypeError(f"fused: expected None, True or False, got {fused!r}")
 
-    def _update_group(self, group):
-        """Update every parameter of ``group`` whose ``.grad`` is not None, in place."""
+    def _state_keys(self, group):
+        """The names of the state arrays the rule keeps with ``group``'s options (a tuple)."""
+        return ()
+
+    def _init_state(self, state, theta, group):
+        """Before a step: make the missing entries of ``state`` that start at a fixed value."""
+
+    def _update(self, theta, g, state, group, tmp):
+        """Apply the rule once, in place: ``theta`` the values (one parameter's, or a group's
+        laid out flat), ``g`` their gradient in their dtype (the rule may change it in place
+        only where ``_writes_grad(group)`` says so), ``state`` a dict of arrays like ``theta``
+        (and ``"step"``), ``tmp`` scratch like ``theta``.
+        """
         raise NotImplementedError
 
     # -- the loop ---------------------------------------------------------------------
-    def _params_with_grad(self, group):
-        """Yield ``(data, grad, state)`` for each parameter of ``group`` that has a gradient."""
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            data = p.data
-            if grad.shape != data.shape:
-                raise ValueError(f"{type(self).__name__}.step: a parameter of shape {data.shape} "
-                                 f"has a gradient of shape {grad.shape}; expected the same shape")
-            yield data, grad, state[p]
+    def _update_group(self, group):
+        """Update every parameter of ``group`` whose ``.grad`` is not None, in place.
+
+        Fused (one pass of the rule over the group's flat arrays) when the group
+        can be laid out, parameter by parameter otherwise: see ``flat.py``.
+        """
+        if group.get("fused") is False:
+            return self._update_each(group)
+        flat = self._flat.get(id(group))
+        grads = flat.gather(self, group) if flat is not None else None
+        if grads is None:
+            with_grad = [p.grad is not None for p in group["params"]]
+            if flat is not None and with_grad != flat.with_grad and with_grad != flat.pending:
+                # which parameters have a gradient just changed: wait a step to lay out again
+                flat.pending = with_grad
+                return self._update_each(group)
+            flat = self._flat[id(group)] = FlatGroup.build(self, group)
+            grads = flat.gather(self, group) if flat is not None else None
+            if grads is None:
+                return self._update_each(group)
+        if flat.apart:
+            self._check_shapes(flat.apart)
+        flat.step(self, group, grads)
+        if flat.apart:
+            self._update_each(group, flat.apart)
+
+    def _update_each(self, group, params=None):
+        """Update the parameters of ``group`` (or those in ``params``) with a gradient one by one."""
+        todo = [p for p in (group["params"] if params is None else params) if p.grad is not None]
+        self._check_shapes(todo)
+        copy_grad = self._writes_grad(group)
+        for p in todo:
+            theta, grad, state = p.data, p.grad, self.state[p]
+            self._init_state(state, theta, group)
+            if copy_grad or grad.dtype != theta.dtype:
+                grad = np.array(grad, dtype=theta.dtype)    # ours, for the rule to change
+            self._update(theta, grad, state, group, self._scratch(theta))
+
+    def _check_shapes(self, params):
+        for p in params:
+            if p.grad.shape != p.data.shape:
+                raise ValueError(f"{type(self).__name__}.step: a parameter of shape "
+                                 f"{p.data.shape} has a gradient of shape {p.grad.shape}; "
+                                 "expected the same shape")
+
+    def _writes_grad(self, group):
+        """Whether the rule changes ``g`` in place with ``group``'s options (then a parameter
+        updated on its own gets a copy of its gradient): ``effective_grad`` does when
+        maximizing or decaying weights.
+        """
+        return bool(group.get("maximize") or group.get("weight_decay"))
+
+    def _scratch(self, theta):
+        """A scratch array like ``theta``, reused from step to step (one per dtype)."""
+        buf = self._scratch_arrays.get(theta.dtype)
+        if buf is None or buf.size < theta.size:
+            buf = self._scratch_arrays[theta.dtype] = np.empty(theta.size, theta.dtype)
+        return buf[:theta.size].reshape(theta.shape)
 
     def step(self, closure=None):
         """Perform one optimization step; returns ``closure()`` (re-evaluating the loss) if given."""
@@ -166,7 +267,12 @@ class Optimizer:
         """Add a group of parameters, with options that override the defaults.
 
         Example:
-            >>> opt.add_param_group({"params": head.parameters(), "lr": 1e-2})  # doctest: +SKIP
+            >>> from minitorch import nn, optim
+            >>> body, head = nn.Linear(4, 8), nn.Linear(8, 2)
+            >>> opt = optim.SGD(body.parameters(), lr=0.1)
+            >>> opt.add_param_group({"params": head.parameters(), "lr": 1e-2})
+            >>> [group["lr"] for group in opt.param_groups]
+            [0.1, 0.01]
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
@@ -278,6 +384,14 @@ class Optimizer:
             new_state[p] = entry
         self.param_groups[:] = new_groups
         self.state = new_state
+        self._flat.clear()          # the groups are new: lay them out again at the next step
+
+    def __getstate__(self):
+        # a copy (copy.deepcopy, pickle) lays its groups out afresh: copied views
+        # would no longer share memory with the copied flat arrays
+        state = dict(self.__dict__)
+        state["_flat"], state["_scratch_arrays"] = {}, {}
+        return state
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -1,7 +1,7 @@
 """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, check_number, effective_grad
+from .optimizer import Optimizer, check_number, effective_grad, state_array
 
 __all__ = ["SGD"]
 
@@ -32,20 +32,32 @@ class SGD(Optimizer):
         weight_decay (float): L2 penalty λ ≥ 0. Default: 0.
         nesterov (bool): Nesterov momentum (needs μ > 0 and τ = 0). Default: False.
         maximize (bool): ascend instead of descend. Default: False.
+        fused (bool, optional): update each group in flat arrays (None or True,
+            the default) or parameter by parameter (False); the results are the
+            same to the bit. See "Fused updates" in :class:`Optimizer`.
 
-    State per parameter: ``momentum_buffer`` (when μ ≠ 0).
+    State per parameter: ``momentum_buffer`` (when μ ≠ 0), made from the first
+    gradient; so a group with momentum is laid out flat from its second step.
 
     Example:
-        >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)   # doctest: +SKIP
-        >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from minitorch import nn, optim
+        >>> w = nn.Parameter(np.array([1.0, -2.0]))
+        >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for step in range(2):
+        ...     w.grad = 2 * w.data                 # the gradient of f(w) = ‖w‖²
+        ...     opt.step()
+        >>> w.data                                  # b = g₁, then b = 0.9·b + g₂
+        array([ 0.46, -0.92])
     """
 
     _complex_ok = True      # the rule is linear in the gradient
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, group):
@@ -57,25 +69,34 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def _update_group(self, group):
+    def _state_keys(self, group):
+        return ("momentum_buffer",) if group["momentum"] else ()
+
+    def _init_state(self, state, theta, group):
+        state_array(state, "momentum_buffer", theta, fill=None)    # made from g at its first step
+
+    def _writes_grad(self, group):
+        return super()._writes_grad(group) or group["nesterov"]
+
+    def _update(self, theta, g, state, group, tmp):
         lr, momentum = float(group["lr"]), float(group["momentum"])
         dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-        nesterov, maximize = group["nesterov"], group["maximize"]
-        for theta, grad, state in self._params_with_grad(group):
-            g = effective_grad(grad, theta, weight_decay, maximize)
-            if momentum:
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = np.array(g, dtype=theta.dtype)
-                else:
-                    buf *= momentum
-                    buf += g if dampening == 0 else (1.0 - dampening) * g
-                if nesterov:
-                    step = np.multiply(buf, momentum)
-                    step += g
-                    step *= lr
-                else:
-                    step = np.multiply(buf, lr)
+        g = effective_grad(g, theta, weight_decay, group["maximize"], tmp)   # g ← ±∇f(θ) + λθ
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()           # b ← g at the first step
             else:
-                step = np.multiply(g, lr)
-            theta -= step
+                buf *= momentum
+                if dampening:
+                    np.multiply(g, 1.0 - dampening, out=tmp)
+                    buf += tmp
+                else:
+                    buf += g                                        # b ← μb + (1 − τ)g
+            if group["nesterov"]:
+                np.multiply(buf, momentum, out=tmp)
+                g += tmp                                            # g ← g + μb
+            else:
+                g = buf                                             # g ← b
+        np.multiply(g, lr, out=tmp)
+        theta -= tmp                                                # θ ← θ − γg

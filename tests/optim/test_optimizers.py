@@ -427,14 +427,18 @@ def test_zero_grad_both_modes():
     assert a.grad is None and b.grad is None and c.grad is None
 
 
-def test_step_skips_params_without_grad_and_updates_in_place():
+@pytest.mark.parametrize("fused", [None, False])
+def test_step_skips_params_without_grad_and_updates_in_place(fused):
     a, b = make_params([np.ones(2), np.ones(3)], np.float32)
-    data_a, data_b = a.data, b.data
-    opt = Adam([a, b], lr=0.1)
+    data_b = b.data
+    opt = Adam([a, b], lr=0.1, fused=fused)
     a.grad = np.ones(2, dtype=np.float32)
     opt.step()
-    assert a.data is data_a and b.data is data_b
+    data_a = a.data                 # (fused: a view into the group's flat array from now on)
     assert a.data.dtype == np.float32 and opt.state[a]["exp_avg"].dtype == np.float32
+    np.testing.assert_allclose(a.data, 0.9, rtol=1e-6)
+    opt.step()
+    assert a.data is data_a and b.data is data_b
     np.testing.assert_array_equal(b.data, 1.0)
     assert b not in opt.state or not opt.state[b]
 
@@ -584,7 +588,7 @@ def test_options_switched_on_mid_run_start_from_zero(cls, key, value):
     (p,) = params = make_params([np.array([1.0, -2.0, 0.5])])
     opt = cls(params, lr=0.1)
     kw = {k: v for k, v in opt.param_groups[0].items()
-          if k not in ("params", "decoupled_weight_decay")}
+          if k not in ("params", "decoupled_weight_decay", "fused")}
     ref, state = p.data.copy(), {}
     for t in (1, 2, 3, 4):
         if t == 3:

@@ -1,0 +1,185 @@
+"""Fused updates: a parameter group laid out in flat arrays, so a step is one pass per operation.
+
+An update rule written on arrays (``Optimizer._update``) runs as well on a
+whole group as on one parameter, if the group's parameters sit side by side in
+one array. So at its first step a group is *laid out*: one flat array receives
+the values of every parameter that has a gradient, and each ``p.data`` becomes
+a view into it — same shape, dtype and values, so nothing changes for the
+user, and in-place edits (``p.data[...] = x``, ``model.load_state_dict``) land
+in the flat array. Each state array (``exp_avg``, ``momentum_buffer``, ...)
+likewise becomes a view into a flat state array. A step then copies the
+gradients into one flat gradient array and runs the rule once: a dozen numpy
+calls per group, instead of a dozen per parameter.
+
+A parameter of more than ``FlatGroup.max_size`` elements is left apart and
+updated on its own, in place: its update is dominated by passes over its own
+memory, so fusing saves nothing, and copying its gradient would cost a pass.
+
+Before each step the layout is checked, by identity only (no arithmetic):
+the group's parameters are the ones laid out, each ``p.data`` and each state
+array is still the view it was given, the parameters with a gradient are the
+ones laid out, every step count agrees. If not — ``p.data = new_array``,
+``model.double()``, ``optimizer.load_state_dict``, an option that needs a new
+state array, a parameter without a gradient this time — the group is laid out
+again from the current values, or updated parameter by parameter for this
+step. See docs/design.md, "Fused updates".
+"""
+from itertools import chain, compress
+from operator import attrgetter, is_, is_not
+
+import numpy as np
+
+__all__ = ["FlatGroup"]
+
+_data, _grad, _shape = attrgetter("data"), attrgetter("grad"), attrgetter("shape")
+
+
+def _overlap(arrays):
+    """Whether any two of ``arrays`` may share memory (e.g. tied weights), by their byte bounds."""
+    bounds = sorted(np.lib.array_utils.byte_bounds(a) for a in arrays if a.size)
+    return any(low < high for (_, high), (low, _) in zip(bounds, bounds[1:]))
+
+
+def _layable(p, dtype):
+    """Whether ``p.data`` may be replaced by a view of a flat array of ``dtype``."""
+    data = p.data
+    return type(data) is np.ndarray and data.dtype == dtype and data.flags.writeable
+
+
+class FlatGroup:
+    """The flat layout of one parameter group's parameters that have a gradient (and are small).
+
+    Made by :meth:`build` (None when the group cannot be laid out now).
+    :meth:`gather` returns a step's gradients, or None when the layout no
+    longer fits; :meth:`step` copies them in and runs the rule once.
+
+    Attributes:
+        group (dict): the parameter group it was built for.
+        params (list): the group's parameters when it was built.
+        with_grad (list[bool]): which of them had a gradient.
+        members (list): the parameters laid out: those with a gradient and at
+            most ``max_size`` elements, in group order.
+        apart (list): those with a gradient and more elements, updated one by one.
+        states (list[dict]): each member's state dict.
+        keys (tuple[str]): the names of the state arrays.
+        param, grad, tmp: flat arrays of the values, the gradients, scratch.
+        state (dict): the flat state the rule sees: each key → flat array,
+            and ``"step"`` (shared) if the rule counts steps.
+        pending (list[bool] | None): a new pattern of gradients seen once.
+    """
+
+    max_size = 1 << 16      # elements; a larger parameter is updated apart, in place
+
+    def __init__(self, group, with_grad, laid_out, states, keys, dtype):
+        self.group, self.params = group, list(group["params"])
+        self.with_grad, self.laid_out = with_grad, laid_out
+        members = self.members = list(compress(self.params, laid_out))
+        self.apart = [p for p, w, lay in zip(self.params, with_grad, laid_out) if w and not lay]
+        self.states, self.keys = states, keys
+        self.shapes = [p.data.shape for p in members]
+        n = sum(p.data.size for p in members)
+        self.param, self.grad, self.tmp = (np.empty(n, dtype) for _ in range(3))
+        self.state = {k: np.empty(n, dtype) for k in keys}
+        self.views, self.grad_views, self.state_views = [], [], []
+        start = 0
+        for p, s, shape in zip(members, states, self.shapes):
+            stop = start + p.data.size
+            view = self.param[start:stop].reshape(shape)
+            view[...] = p.data
+            self.views.append(view)
+            self.grad_views.append(self.grad[start:stop].reshape(shape))
+            own = [(k, self.state[k][start:stop].reshape(shape)) for k in keys]
+            for k, v in own:
+                v[...] = s[k]
+            self.state_views.append(own)
+            start = stop
+        # every value is copied in: now hand out the views
+        for p, s, view, own in zip(members, states, self.views, self.state_views):
+            p.data = view
+            s.update(own)
+        if "step" in states[0]:
+            t = self.state["step"] = states[0]["step"]
+            for s in states:
+                s["step"] = t               # one object, so that gather can test identity
+        # what gather tests by identity: the group's parameters, each member's data, each
+        # member's state dict, and every value in those (the step count is one object in all)
+        held = [(k, v) for s in states for k, v in s.items()]
+        self.expected = self.params + self.views + states + [v for _, v in held]
+        first = len(self.params) + 2 * len(members)
+        self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
+        self.nones = [None] * len(self.params)
+        self.pending = None
+
+    @classmethod
+    def build(cls, optimizer, group):
+        """Lay out ``group``'s parameters that have a gradient; None if they cannot be.
+
+        They cannot be when none has a gradient, when they differ in dtype or
+        share memory, when a state is incomplete (SGD's momentum buffer before
+        its first step) or when step counts differ (a parameter skipped on
+        some steps): those steps go parameter by parameter.
+        """
+        params = group["params"]
+        with_grad = [p.grad is not None for p in params]
+        laid_out = [w and p.data.size <= cls.max_size for p, w in zip(params, with_grad)]
+        members = list(compress(params, laid_out))
+        if not members:
+            return None
+        dtype = members[0].data.dtype
+        if not all(_layable(p, dtype) for p in members):
+            return None
+        keys = tuple(optimizer._state_keys(group))
+        states = [optimizer.state[p] for p in members]
+        for p, s in zip(members, states):
+            optimizer._init_state(s, p.data, group)
+        if not all(k in s for s in states for k in keys):
+            return None
+        steps = [s.get("step") for s in states]
+        if any(t is None for t in steps) and any(t is not None for t in steps):
+            return None
+        if any(t != steps[0] for t in steps):
+            return None
+        if _overlap([p.data for p, w in zip(params, with_grad) if w]):
+            return None
+        return cls(group, with_grad, laid_out, states, keys, dtype)
+
+    def gather(self, optimizer, group):
+        """The gradients of the members, or None if the layout no longer fits ``group``.
+
+        Raises ValueError for a gradient whose shape differs from its parameter's.
+        (Every check is an identity test run by ``map`` in C: a step costs no
+        Python loop over the parameters.)
+        """
+        params = group["params"]
+        if len(params) != len(self.params) or group is not self.group:
+            return None
+        grads = list(map(_grad, params))
+        if list(map(is_not, grads, self.nones)) != self.with_grad:
+            return None                             # not the same parameters with a gradient
+        if len(grads) != len(self.members):
+            grads = list(compress(grads, self.laid_out))
+        members, states = self.members, self.states
+        seen = list(chain(params, map(_data, members), map(optimizer.state.get, members),
+                          chain.from_iterable(map(dict.values, states))))
+        if (len(seen) != len(self.expected) or not all(map(is_, seen, self.expected))
+                or optimizer._state_keys(group) != self.keys):
+            return None                             # rebound, replaced, or a new option
+        if list(map(_shape, grads)) != self.shapes:
+            shape, grad_shape = next((s, g.shape) for s, g in zip(self.shapes, grads)
+                                     if g.shape != s)
+            raise ValueError(f"{type(optimizer).__name__}.step: a parameter of shape {shape} "
+                             f"has a gradient of shape {grad_shape}; expected the same shape")
+        return grads
+
+    def step(self, optimizer, group, grads):
+        """Copy ``grads`` into the flat gradient and apply the rule once to the flat arrays."""
+        for view, g in zip(self.grad_views, grads):
+            view[...] = g
+        optimizer._update(self.param, self.grad, self.state, group, self.tmp)
+        if self.step_at:
+            t = self.state["step"]
+            for s in self.states:
+                s["step"] = t
+            for i in self.step_at:
+                self.expected[i] = t
+        self.pending = None

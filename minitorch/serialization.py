@@ -88,7 +88,8 @@ class _Encoder:
             finally:
                 self._open.discard(id(x))
         hint = " (save t.numpy(), or a model's state_dict())" \
-            if type(x).__name__ in ("Tensor", "Parameter") else ""
+            if type(x).__name__ in ("Tensor", "Parameter") else \
+            " (save its state_dict())" if hasattr(x, "state_dict") else ""
         raise TypeError(f"mt.save: cannot store {type(x).__name__} at {where}{hint}; expected "
                         f"dict, list, tuple, numpy array or scalar, int, float, bool, str "
                         f"or None")

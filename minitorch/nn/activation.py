@@ -80,8 +80,8 @@ class ReLU(Module):
 
     def forward(self, x):
         """h = max(x, 0); keeps the mask [x > 0] for backward."""
-        self.mask = mask = x > 0
-        return x * mask
+        self.mask = x > 0
+        return np.maximum(x, 0)
 
     def backward(self, grad_h):
         """dL/dx = dL/dh ⊙ [x > 0] (the derivative at 0 is taken as 0, as in PyTorch)."""

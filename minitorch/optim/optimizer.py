@@ -154,7 +154,8 @@ class Optimizer:
             raise TypeError("params must be a parameter or an iterable of parameters or of "
                             f"dicts (parameter groups), got {type(params).__name__}") from None
         if not groups:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError("optimizer got an empty parameter list: expected at least one "
+                             "parameter, e.g. model.parameters() of a model that has some")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:

@@ -180,9 +180,26 @@ def backward(root, grad, retain_graph=False):
         _retaining = outer
 
 
+def _chain(root):
+    """The tensors from ``root`` down, when the graph is a chain (one path); else None.
+
+    A Sequential and its loss make such a chain of two nodes: no sort needed.
+    """
+    order, tensor = [], root
+    while True:
+        order.append(tensor)
+        below = [t for t in tensor._node.inputs if t._node is not None]
+        if not below:
+            return order
+        if len(below) > 1:
+            return None
+        tensor = below[0]
+
+
 def _walk(root, grad, retain_graph):
     grads = {id(root): grad}
-    for tensor in reversed(_topological_order(root)):
+    order = _chain(root) or reversed(_topological_order(root))
+    for tensor in order:
         grad_out = grads.pop(id(tensor), None)
         if grad_out is None:
             continue

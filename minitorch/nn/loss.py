@@ -177,11 +177,16 @@ class CrossEntropyLoss(_Loss):
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
         if (self.weight is None and not self.label_smoothing and target.dtype.kind in "iu"
-                and target.shape == (n,) and n and target.min() >= 0 and target.max() < c
+                and target.shape == (n,) and n and target.min() >= 0
                 and not 0 <= self.ignore_index < c):
             # the common case: integer labels, no weights, nothing ignored
             rows = np.arange(n)
-            loss = np.log(s[:, 0]) - z[rows, target]                # −log softmax(x)_y
+            try:
+                z_y = z[rows, target]
+            except IndexError:                                      # a label ≥ C
+                _class_targets(name, x, target, self.ignore_index)  # raises, naming it
+                raise
+            loss = np.log(s[:, 0]) - z_y                            # −log softmax(x)_y
             self.saved = (e, s, target, rows)
             self.count = n
         else:

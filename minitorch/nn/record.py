@@ -121,22 +121,7 @@ def call_layer(module, args):
     if type(x) is not np.ndarray and isinstance(x, Tensor):
         x = x.data
     record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
-    own = module.__dict__
-    saved = own.copy()
-    saved["needs_input_grad"] = record.needs_input_grad
-    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
-    _forwarding.append(record)
-    try:
-        h = module.forward(*args) if len(args) > 1 else module.forward(x)
-    except Exception as e:
-        _noted(e, module)
-        raise
-    finally:
-        _forwarding.pop()
-        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
-    if type(h) is not np.ndarray:
-        h = _check_output(module, h)
-    record.saved = saved
+    h = _run_forward(module, x, args[1:], record)
     if autograd._anomaly:
         _forwarding.append(record)
         record.where = f"{location(module)} ({type(module).__name__})"
@@ -161,8 +146,8 @@ def _call_top_level(module, x, args):
     if x.dtype.kind == "f" and first is not None and first.data.dtype != x.dtype \
             and first.data.dtype.kind == "f":
         x = x.astype(first.data.dtype)      # e.g. float64 sklearn data into a float32 model
-    if args:
-        args = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+    if args:                                # e.g. a loss's target: a constant array
+        args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     needs_input = autograd._grad_enabled and x_tensor is not None and x_tensor.requires_grad
     record = LayerCall(module, x, needs_input)
     _path.append(module)

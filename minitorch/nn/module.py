@@ -97,6 +97,10 @@ class Module:
         # ``self.weight`` on the training hot path is a plain attribute lookup.
         d = self.__dict__
         params, modules = d.get("_parameters"), d.get("_modules")
+        if type(value) is np.ndarray and params is not None and name not in params \
+                and name not in modules:
+            d[name] = value                     # the common case in forward: self.x = x
+            return
         if params is None and isinstance(value, (Parameter, Module)):
             raise RuntimeError(f"cannot assign {name!r} before {type(self).__name__}.__init__ "
                                f"calls super().__init__()")

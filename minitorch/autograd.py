@@ -186,14 +186,16 @@ def _chain(root):
     A Sequential and its loss make such a chain of two nodes: no sort needed.
     """
     order, tensor = [], root
-    while True:
+    while tensor is not None:
         order.append(tensor)
-        below = [t for t in tensor._node.inputs if t._node is not None]
-        if not below:
-            return order
-        if len(below) > 1:
-            return None
-        tensor = below[0]
+        below = None
+        for t in tensor._node.inputs:
+            if t._node is not None:
+                if below is not None:
+                    return None                  # two ways down: not a chain
+                below = t
+        tensor = below
+    return order
 
 
 def _walk(root, grad, retain_graph):

@@ -282,4 +282,4 @@ def tensor(data, dtype=None, requires_grad=False):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-from minitorch import ops as _ops  # noqa: E402  (ops attaches the operators to Tensor)
+from minitorch import dispatch as _dispatch  # noqa: E402,F401  (attaches the operators to Tensor)

@@ -39,7 +39,7 @@ class LayerCall:
 
     def __init__(self, module, x, needs_input_grad):
         self.module = module
-        self.input = x                  # the array forward received
+        self.input = x                  # the array forward received (while it runs)
         self.needs_input_grad = needs_input_grad
         self.saved = None               # the module's attribute dict as this call's forward left it
         self.children = []              # records of the sub-layers it called, in call order
@@ -105,6 +105,7 @@ def _run_forward(module, x, args, record):
     finally:
         _forwarding.pop()
         _set_attr(module, "__dict__", own)  # the object is left exactly as it was
+        record.input = None                 # needed only while forward runs
     if type(h) is not np.ndarray:
         h = _check_output(module, h)
     record.saved = saved

@@ -9,6 +9,13 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# No per-example deadline (a shared 2-core machine can be slow for a moment), and in CI
+# the same examples every run, so a red build always means a reproducible failure.
+settings.register_profile("minitorch", deadline=None, derandomize=bool(os.environ.get("CI")),
+                          print_blob=True)
+settings.load_profile("minitorch")
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 if TESTS not in sys.path:                  # `from strategies import ...` in any test folder

@@ -75,6 +75,9 @@ class Case:
         return f"{'-'.join(map(str, sizes))} {self.activation}, {opt}, batch {self.batch_size}"
 
 
+#: The parts of one training step that --phases times separately.
+PHASES = ("zero_grad", "forward", "loss", "backward", "optimizer step", "bookkeeping")
+
 CASES = {c.name: c for c in [
     Case("tiny", "iris", (16,), "relu", "sgd", 0.05, 8, epochs=100, quick_epochs=3),
     Case("digits", "digits", (128, 64), "sigmoid", "sgd", 0.1, 32, epochs=20, quick_epochs=3),
@@ -298,8 +301,7 @@ class MinitorchLoop:
 
     def train_phases(self, X, y, epochs, clock=time.perf_counter):
         model, loss_fn, opt = self.model, self.loss_fn, self.opt
-        spent = {k: [] for k in ("zero_grad", "forward", "loss", "backward", "optimizer step",
-                                 "bookkeeping")}
+        spent = {k: [] for k in PHASES}
         last = clock()
         loader = self.loader(X, y)
         for _ in range(epochs):
@@ -337,8 +339,7 @@ class MinitorchByHand(MinitorchLoop):
         for i, layer in enumerate(layers):
             layer.needs_input_grad = i > 0              # the data needs no gradient
         one = np.ones((), X.dtype)
-        spent = {k: [] for k in ("zero_grad", "forward", "loss", "backward", "optimizer step",
-                                 "bookkeeping")}
+        spent = {k: [] for k in PHASES}
         last = clock()
         loader = self.loader(X, y)
         for _ in range(epochs):
@@ -694,7 +695,7 @@ def run_case(case, args, names):
 
 
 def print_phases(ph):
-    keys = ["zero_grad", "forward", "loss", "backward", "optimizer step", "bookkeeping", "total"]
+    keys = [*PHASES, "total"]
     names = list(ph)
     print(f"\n{'µs per step':<16}" + "".join(f"{n:>19}" for n in names))
     for k in keys:

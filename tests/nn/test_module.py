@@ -305,15 +305,18 @@ def test_linear_rejects_bad_sizes(bad):
         nn.Linear(bad, 2)
 
 
+class Log(nn.Module):
+    """h = log x: NaN in forward for x < 0."""
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, grad_h):
+        return grad_h / self.x
+
+
 def test_detect_anomaly_names_the_layer_in_forward():
-    class Log(nn.Module):
-        def forward(self, x):
-            self.x = x
-            return np.log(x)
-
-        def backward(self, grad_h):
-            return grad_h / self.x
-
     with np.errstate(all="ignore"), mt.detect_anomaly():
         with pytest.raises(mt.autograd.AnomalyError, match=r"Log.*nan in forward"):
             Log()(np.array([-1.0, 1.0]))
@@ -356,14 +359,6 @@ def test_detect_anomaly_names_the_layer_in_backward():
 
 
 def test_detect_anomaly_names_the_layer_inside_sequential_in_forward():
-    class Log(nn.Module):
-        def forward(self, x):
-            self.x = x
-            return np.log(x)
-
-        def backward(self, grad_h):
-            return grad_h / self.x
-
     m = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), Log(), nn.Linear(2, 1))
     with np.errstate(all="ignore"), mt.detect_anomaly():
         with pytest.raises(mt.autograd.AnomalyError, match=r"Sequential\[2\] \(Log\)"):

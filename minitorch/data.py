@@ -113,6 +113,7 @@ class TensorDataset(Dataset):
                              f"{[a.shape for a in data]})")
         self.tensors = arrays
         self._arrays = tuple(data)
+        self._read_only = tuple(_read_only_view(a) for a in data)   # what batch slices view
         self._wrap = tuple(wrap) if any(wrap) else None
 
     def __len__(self):
@@ -130,14 +131,18 @@ class TensorDataset(Dataset):
     def __getitems__(self, indices):
         """A batch: one index per array; ``indices`` is an integer array or a slice.
 
-        A slice gives views into the stored arrays, marked read-only so that
-        changing a batch in place cannot change the data set.
+        A slice gives views into the stored arrays, read-only so that changing
+        a batch in place cannot change the data set; integer indices give copies.
         """
-        parts = tuple([a[indices] for a in self._arrays])
-        if isinstance(indices, slice):
-            for p in parts:
-                p.flags.writeable = False
-        return self._as_given(parts)
+        arrays = self._read_only if isinstance(indices, slice) else self._arrays
+        return self._as_given(tuple([a[indices] for a in arrays]))
+
+
+def _read_only_view(a):
+    """A view of ``a`` that cannot be written through (nor can any slice of it)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 class Subset(Dataset):

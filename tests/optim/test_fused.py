@@ -371,3 +371,60 @@ def test_missing_gradients_match_torch(cls, kw):
     for i in theirs:
         if "step" in theirs[i]:
             assert ours[i]["step"] == float(theirs[i]["step"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients made by layers' backward
+# ---------------------------------------------------------------------------------------------
+def _mlp_and_batches(seed=0):
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+    model.load_state_dict({k: np.linspace(-1, 1, v.size).reshape(v.shape)
+                           for k, v in model.state_dict().items()})
+    rng = np.random.default_rng(seed)
+    return model, [(rng.standard_normal((8, 3)), rng.integers(0, 2, 8)) for _ in range(6)]
+
+
+def test_gradients_accumulated_over_two_backwards_stay_in_one_flat_array():
+    model, batches = _mlp_and_batches()
+    reference, _ = _mlp_and_batches()
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = SGD(reference.parameters(), lr=0.1, momentum=0.9, fused=False)
+    loss_fn = nn.CrossEntropyLoss()
+    for (x, y), (x2, y2) in zip(batches[::2], batches[1::2]):
+        for m, o in ((model, opt), (reference, ref_opt)):
+            o.zero_grad()
+            loss_fn(m(x), y).backward()
+            loss_fn(m(x2), y2).backward()               # adds into the same .grad arrays
+            o.step()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_gradient_set_by_hand_is_copied_not_trusted():
+    model, batches = _mlp_and_batches()
+    opt, loss_fn = SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
+    for x, y in batches[:2]:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    opt.zero_grad()
+    loss_fn(model(batches[2][0]), batches[2][1]).backward()
+    w = model[0].weight
+    before = w.data.copy()
+    w.grad = np.ones_like(w.data)                       # replaces the view handed out
+    opt.step()
+    np.testing.assert_allclose(w.data, before - 0.1, rtol=1e-12)
+
+
+def test_a_pickled_or_copied_model_shares_no_memory_with_the_laid_out_one():
+    import pickle
+    model, batches = _mlp_and_batches()
+    opt, loss_fn = SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
+    for x, y in batches[:3]:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    for other in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        for p, q in zip(model.parameters(), other.parameters()):
+            np.testing.assert_array_equal(p.data, q.data)
+            assert not np.shares_memory(p.data, q.data) and not np.shares_memory(p.grad, q.grad)

@@ -26,6 +26,8 @@ class Sigmoid(Module):
         0.5
     """
 
+    _leaf_layer = True
+
     def forward(self, x):
         """h = 1 / (1 + e⁻ˣ), elementwise; keeps h for backward."""
         with np.errstate(over="ignore"):                 # e⁻ˣ = inf gives h = 0, as it should
@@ -53,6 +55,8 @@ class Tanh(Module):
         tensor([0., 1.])
     """
 
+    _leaf_layer = True
+
     def forward(self, x):
         """h = tanh(x), elementwise; keeps h for backward."""
         self.h = h = np.tanh(x)
@@ -75,6 +79,8 @@ class ReLU(Module):
         >>> nn.ReLU()(mt.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
         True
     """
+
+    _leaf_layer = True
 
     analytic = False
 
@@ -100,6 +106,8 @@ class LeakyReLU(Module):
         >>> nn.LeakyReLU(0.1)(mt.tensor([-1.0, 2.0]))
         tensor([-0.1,  2. ])
     """
+
+    _leaf_layer = True
 
     analytic = False
 
@@ -150,6 +158,8 @@ class Softmax(Module):
         tensor([[0.5, 0.5]])
     """
 
+    _leaf_layer = True
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -189,6 +199,8 @@ class LogSoftmax(Module):
         >>> nn.LogSoftmax(dim=1)(mt.tensor([[0.0, 0.0]])).numpy().round(4)
         array([[-0.6931, -0.6931]], dtype=float32)
     """
+
+    _leaf_layer = True
 
     def __init__(self, dim=None):
         super().__init__()

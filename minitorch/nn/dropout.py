@@ -34,6 +34,8 @@ class Dropout(Module):
         [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
 
+    _leaf_layer = True
+
     analytic = False
 
     def __init__(self, p=0.5, inplace=False):

@@ -20,6 +20,8 @@ class Flatten(Module):
         (2, 64)
     """
 
+    _leaf_layer = True
+
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim

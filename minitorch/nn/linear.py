@@ -41,6 +41,8 @@ class Linear(Module):
         (1, 2)
     """
 
+    _leaf_layer = True
+
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
@@ -113,6 +115,8 @@ class Identity(Module):
         >>> nn.Identity()(mt.tensor([1.0, 2.0]))
         tensor([1., 2.])
     """
+
+    _leaf_layer = True
 
     def forward(self, x):
         """h = x."""

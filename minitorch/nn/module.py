@@ -23,6 +23,25 @@ __all__ = ["Module"]
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class _SetByInit:
+    """Class-level stand-in for a registry that ``Module.__init__`` puts on the instance.
+
+    Found only when the instance has none (its own attribute comes first), so
+    reading it says what went wrong. Module has no ``__getattr__``: attribute
+    reads on the training hot path stay plain (and fast) lookups.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        cls = type(obj).__name__
+        raise AttributeError(f"'{cls}' object has no attribute '{self.name}' "
+                             f"({cls}.__init__ must call super().__init__() first)")
+
+
 class Module:
     """Base class for all neural-network modules.
 
@@ -54,6 +73,12 @@ class Module:
     #: Whether dL/dx is wanted; set per call while a layer's backward runs.
     needs_input_grad = True
     _is_layer = False
+    #: True for a layer whose forward calls no other module (Linear, ReLU, ...): a
+    #: container then records its calls inline (``record.call_each``). A subclass that
+    #: defines its own forward or backward is not one unless it says so.
+    _leaf_layer = False
+    _parameters = _SetByInit()
+    _modules = _SetByInit()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -61,6 +86,8 @@ class Module:
         if own is not None and not getattr(own, "_with_record", False):
             cls.backward = record.with_record(own)
         cls._is_layer = any("backward" in k.__dict__ for k in cls.__mro__[:-1] if k is not Module)
+        if "_leaf_layer" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
+            cls._leaf_layer = False
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -121,16 +148,6 @@ class Module:
                                 f"(expected nn.Module or None)")
             modules[name] = None
         d[name] = value
-
-    def __getattr__(self, name):             # only reached when normal lookup fails
-        d = self.__dict__
-        if "_parameters" not in d:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}' "
-                                 f"({type(self).__name__}.__init__ must call super().__init__() first)")
-        for registry in (d["_parameters"], d["_modules"]):
-            if name in registry:
-                return registry[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
         self._parameters.pop(name, None)

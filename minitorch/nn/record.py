@@ -112,6 +112,29 @@ def _run_forward(module, x, args, record):
     return h
 
 
+def _run_leaf_forward(module, x, record):
+    """``_run_forward`` for a leaf layer (its forward calls no other module), inside a
+    container: no record is pushed, as no call inside could join it."""
+    own = module.__dict__
+    saved = own.copy()
+    saved["needs_input_grad"] = record.needs_input_grad
+    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
+    try:
+        h = module.forward(x)
+    except Exception as e:
+        _forwarding.append(record)          # so that the note names this module
+        _noted(e, module)
+        _forwarding.pop()
+        raise
+    finally:
+        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
+    record.input = None
+    if type(h) is not np.ndarray:
+        h = _check_output(module, h)
+    record.saved = saved
+    return h
+
+
 def call_layer(module, args):
     """``module(x, *args)`` for a layer with its own backward."""
     x = args[0]
@@ -122,6 +145,10 @@ def call_layer(module, args):
     if type(x) is not np.ndarray and isinstance(x, Tensor):
         x = x.data
     record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
+    if module._leaf_layer and len(args) == 1 and not autograd._anomaly:
+        h = _run_leaf_forward(module, x, record)
+        parent.children.append(record)
+        return h
     h = _run_forward(module, x, args[1:], record)
     if autograd._anomaly:
         _forwarding.append(record)
@@ -249,11 +276,20 @@ def with_record(backward):
         if saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward: this call's forward did not finish")
         children = record.children
-        record.pending = children[:] if children else []
+        own = self.__dict__
+        if not children and self._leaf_layer:  # calls no child.backward: nothing to track
+            _set_attr(self, "__dict__", saved)
+            try:
+                grad_input = backward(self, grad_output)
+            finally:
+                _set_attr(self, "__dict__", own)
+            if autograd._anomaly:
+                _check_backward(record, grad_input)
+            return grad_input
+        record.pending = children[:]
         pushed = top is not record
         if pushed:
             _backwarding.append(record)
-        own = self.__dict__
         _set_attr(self, "__dict__", saved)      # this call's attributes, for this call's backward
         try:
             grad_input = backward(self, grad_output)

@@ -83,6 +83,8 @@ class Sequential(_ModuleSequence):
         (3, 'ReLU')
     """
 
+    _chain = True
+
     def __init__(self, *modules):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):

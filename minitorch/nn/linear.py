@@ -96,7 +96,7 @@ class Linear(Module):
         if w.requires_grad:
             w.grad += grad_h2.T @ x                      # dL/dW = dL/dh · xᵀ
         if self.bias is not None and self.bias.requires_grad:
-            self.bias.grad += grad_h2.sum(axis=0)        # dL/db = Σ dL/dh
+            self.bias.grad += np.add.reduce(grad_h2, axis=0)   # dL/db = Σ dL/dh (a sum over rows)
         if not self.needs_input_grad:
             return None
         return grad_h @ w.data                           # dL/dx = Wᵀ · dL/dh

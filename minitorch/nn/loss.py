@@ -36,7 +36,7 @@ class _Loss(Module):
     def _reduce(self, loss, count=None):
         if self.reduction == "none":
             return loss
-        total = loss.sum()
+        total = np.add.reduce(loss, axis=None)      # Σ loss, as loss.sum() without its wrapper
         return total if self.reduction == "sum" else total / (loss.size if count is None else count)
 
     def _scale(self, grad_output, count):
@@ -63,6 +63,8 @@ class MSELoss(_Loss):
         >>> nn.MSELoss()(np.array([1.0, 2.0]), np.array([0.0, 0.0])).item()   # (1 + 4) / 2
         2.5
     """
+
+    _leaf_layer = True
 
     def forward(self, x, target):
         """L from the input x and the target y; keeps x − y for backward."""
@@ -91,6 +93,8 @@ class L1Loss(_Loss):
         >>> nn.L1Loss()(np.array([1.0, -2.0]), np.array([0.0, 0.0])).item()   # (1 + 2) / 2
         1.5
     """
+
+    _leaf_layer = True
 
     analytic = False
 
@@ -162,6 +166,8 @@ class CrossEntropyLoss(_Loss):
         1.3863
     """
 
+    _leaf_layer = True
+
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction)
         if not 0.0 <= label_smoothing <= 1.0:
@@ -171,13 +177,12 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, x, target):
         """L from logits x and targets; keeps softmax(x) (or dL/dx) for backward."""
-        name = "CrossEntropyLoss"
-        x, target, self.unbatched = _batched(name, x, target)
+        x, target, self.unbatched = _batched("CrossEntropyLoss", x, target)
         target = np.asarray(target)
         n, c = x.shape
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
+        s = np.add.reduce(e, axis=1, keepdims=True)                 # Σⱼ e^zⱼ per row
         if (self.weight is None and not self.label_smoothing and target.dtype.kind in "iu"
                 and target.shape == (n,) and n and target.min() >= 0
                 and not 0 <= self.ignore_index < c):
@@ -186,20 +191,21 @@ class CrossEntropyLoss(_Loss):
             try:
                 z_y = z[rows, target]
             except IndexError:                                      # a label ≥ C
-                _class_targets(name, x, target, self.ignore_index)  # raises, naming it
+                _class_targets("CrossEntropyLoss", x, target, self.ignore_index)   # names it
                 raise
             loss = np.log(s[:, 0]) - z_y                            # −log softmax(x)_y
-            self.saved = (e, s, target, rows)
-            self.count = n
+            self.saved = (e, s, target, rows)                       # what backward needs
+            count = n
         else:
             loss = self._general(x, target, z - np.log(s))
-            self.saved = None
-        out = self._reduce(loss, self.count)
+            count = self.count
+        out = self._reduce(loss, count)
         return out[0] if self.unbatched and self.reduction == "none" else out
 
     def _general(self, x, target, logp):
         """Class weights, ignore_index, label smoothing or probability targets."""
         name = "CrossEntropyLoss"
+        self.saved = None
         n, c = x.shape
         if self.weight is not None and self.weight.shape != (c,):
             raise ValueError(f"{name}: expected weight of shape ({c},), got {self.weight.shape}")
@@ -232,9 +238,10 @@ class CrossEntropyLoss(_Loss):
             e, s, y, rows = self.saved
             dloss = e / s                                            # softmax(x) − onehot(y)
             dloss[rows, y] -= 1
+            count = len(rows)
         else:
-            dloss = self.dloss
-        grad = self._scale(g, self.count) * dloss
+            dloss, count = self.dloss, self.count
+        grad = self._scale(g, count) * dloss
         return grad[0] if self.unbatched else grad
 
 
@@ -259,6 +266,8 @@ class NLLLoss(_Loss):
         >>> round(nn.NLLLoss()(logp, np.array([1, 3])).item(), 4)   # log 4, as CrossEntropyLoss
         1.3863
     """
+
+    _leaf_layer = True
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(reduction)
@@ -307,6 +316,8 @@ class BCELoss(_Loss):
         >>> round(nn.BCELoss()(np.array([0.5, 0.5]), np.array([1.0, 0.0])).item(), 4)   # log 2
         0.6931
     """
+
+    _leaf_layer = True
 
     analytic = False
 
@@ -360,6 +371,8 @@ class BCEWithLogitsLoss(_Loss):
         >>> round(nn.BCEWithLogitsLoss()(np.zeros(2), np.array([1.0, 0.0])).item(), 4)   # log 2
         0.6931
     """
+
+    _leaf_layer = True
 
     analytic = False
 

@@ -77,6 +77,10 @@ class Module:
     #: container then records its calls inline (``record.call_each``). A subclass that
     #: defines its own forward or backward is not one unless it says so.
     _leaf_layer = False
+    #: True for Sequential: its forward is ``for m in children: x = m(x)`` and its backward
+    #: the same in reverse, so a call of one whose children are all leaf layers is recorded
+    #: as that chain, inline (``record._run_chain``).
+    _chain = False
     _parameters = _SetByInit()
     _modules = _SetByInit()
 
@@ -88,6 +92,8 @@ class Module:
         cls._is_layer = any("backward" in k.__dict__ for k in cls.__mro__[:-1] if k is not Module)
         if "_leaf_layer" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
             cls._leaf_layer = False
+        if "_chain" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
+            cls._chain = False
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())

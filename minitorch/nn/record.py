@@ -19,6 +19,8 @@ backward that calls ``child.backward(g)`` gets the child's matching record
 no record of its own: the operations inside it are recorded one by one.
 See docs/design.md.
 """
+from operator import attrgetter
+
 import numpy as np
 
 from minitorch import autograd
@@ -30,6 +32,8 @@ _forwarding = []    # records whose forward is running; None marks a composite b
 _backwarding = []   # records whose backward is running
 _path = []          # every module being called, outermost first (for error messages)
 _set_attr = object.__setattr__
+_is_leaf = attrgetter("_leaf_layer")
+_CHAIN = ()     # a record's ``pending`` when its children ran as a chain of leaf layers
 
 
 class LayerCall:
@@ -48,6 +52,12 @@ class LayerCall:
 
     def vjp(self, grad_output):
         """The graph node's vector-Jacobian product: run the layer's backward."""
+        if self.pending is _CHAIN and not autograd._anomaly:
+            for child in reversed(self.children):       # Sequential.backward, inline
+                grad_output = _leaf_backward(child, grad_output)
+            return (grad_output,)
+        if not self.children and self.module._leaf_layer and not autograd._anomaly:
+            return (_leaf_backward(self, grad_output),)
         _backwarding.append(self)
         try:
             grad_input = self.module.backward(grad_output)
@@ -112,15 +122,15 @@ def _run_forward(module, x, args, record):
     return h
 
 
-def _run_leaf_forward(module, x, record):
-    """``_run_forward`` for a leaf layer (its forward calls no other module), inside a
-    container: no record is pushed, as no call inside could join it."""
+def _run_leaf_forward(module, x, args, record):
+    """``_run_forward`` for a leaf layer (its forward calls no other module): no record
+    is pushed, as no call inside could join it."""
     own = module.__dict__
     saved = own.copy()
     saved["needs_input_grad"] = record.needs_input_grad
     _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
     try:
-        h = module.forward(x)
+        h = module.forward(x, *args)
     except Exception as e:
         _forwarding.append(record)          # so that the note names this module
         _noted(e, module)
@@ -135,6 +145,49 @@ def _run_leaf_forward(module, x, record):
     return h
 
 
+def _run_chain(module, x, record):
+    """``Sequential.forward`` when every child is a leaf layer: each child's record made
+    inline, as ``_run_leaf_forward`` makes it, into ``record.children``."""
+    children, needs = record.children, record.needs_input_grad
+    for m in module._modules.values():
+        child = LayerCall(m, None, needs)
+        own = m.__dict__
+        saved = own.copy()
+        saved["needs_input_grad"] = needs
+        _set_attr(m, "__dict__", saved)
+        try:
+            x = m.forward(x)
+        except Exception as e:
+            _forwarding.append(child)
+            _noted(e, m)
+            _forwarding.pop()
+            raise
+        finally:
+            _set_attr(m, "__dict__", own)
+        if type(x) is not np.ndarray:
+            x = _check_output(m, x)
+        child.saved = saved
+        children.append(child)
+        needs = True
+    record.saved = module.__dict__.copy()
+    record.pending = _CHAIN                 # its vjp runs the children's backwards inline
+    return x
+
+
+def _leaf_backward(record, grad_output):
+    """A leaf layer's backward on its own record, as ``with_record`` runs it."""
+    module = record.module
+    for p in module._parameters.values():   # .grad is an array before backward, so += works
+        if p is not None and p.grad is None and p.requires_grad:
+            p.grad = p._new_grad()
+    own = module.__dict__
+    _set_attr(module, "__dict__", record.saved)  # this call's attributes, for this call's backward
+    try:
+        return type(module).backward.__wrapped__(module, grad_output)
+    finally:
+        _set_attr(module, "__dict__", own)
+
+
 def call_layer(module, args):
     """``module(x, *args)`` for a layer with its own backward."""
     x = args[0]
@@ -146,7 +199,7 @@ def call_layer(module, args):
         x = x.data
     record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
     if module._leaf_layer and len(args) == 1 and not autograd._anomaly:
-        h = _run_leaf_forward(module, x, record)
+        h = _run_leaf_forward(module, x, (), record)
         parent.children.append(record)
         return h
     h = _run_forward(module, x, args[1:], record)
@@ -180,7 +233,14 @@ def _call_top_level(module, x, args):
     record = LayerCall(module, x, needs_input)
     _path.append(module)
     try:
-        h = _run_forward(module, x, args, record)
+        if autograd._anomaly:
+            h = _run_forward(module, x, args, record)
+        elif module._leaf_layer:
+            h = _run_leaf_forward(module, x, args, record)
+        elif module._chain and not args and all(map(_is_leaf, module._modules.values())):
+            h = _run_chain(module, x, record)
+        else:
+            h = _run_forward(module, x, args, record)
     finally:
         _path.pop()
     if autograd._anomaly:

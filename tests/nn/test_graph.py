@@ -329,3 +329,104 @@ def test_memory_stays_flat_over_10000_training_steps():
     # one object kept per step would be 7,000 blocks; what remains is allocator noise
     assert grown < 200, f"{grown} more memory blocks after 7,000 more steps"
     assert unreachable == 0, f"{unreachable} objects were left in reference cycles"
+
+
+# --- leaf layers and chains of them: recorded inline, same records, same numbers -------------
+class _GeneralSequential(nn.Sequential):
+    """A Sequential that defines its own forward: recorded by the general path."""
+
+    def forward(self, x):
+        for m in self:
+            x = m(x)
+        return x
+
+
+def _chain_modules():
+    lin = nn.Linear(4, 4).double()
+    return [nn.Flatten(), nn.Linear(8, 4).double(), nn.Sigmoid(), lin, nn.LeakyReLU(0.1), lin,
+            nn.Tanh(), nn.Linear(4, 4).double(), nn.LogSoftmax(dim=1)]   # lin twice
+
+
+def _run(container, modules, anomaly=False):
+    x = mt.tensor(np.linspace(-2, 2, 24).reshape(3, 2, 4), dtype=np.float64, requires_grad=True)
+    y = np.array([0, 3, 1])
+    model = container(*modules)
+    for p in model.parameters():
+        p.grad = None
+    with (mt.detect_anomaly() if anomaly else mt.enable_grad()):
+        out = model(x)
+        loss = nn.NLLLoss()(out, y)
+        loss.backward()
+    return out, [x.grad] + [p.grad.copy() for p in model.parameters()]
+
+
+def test_a_chain_of_leaf_layers_gives_the_same_numbers_as_the_general_path():
+    modules = _chain_modules()
+    _, fast = _run(nn.Sequential, modules)
+    for container, anomaly in ((_GeneralSequential, False), (nn.Sequential, True)):
+        _, general = _run(container, modules, anomaly)
+        for a, b in zip(fast, general):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_chain_is_one_record_per_child_call_and_frees_them_after_backward():
+    from minitorch.nn import record
+    modules = _chain_modules()
+    model = nn.Sequential(*modules)
+    out = model(np.ones((2, 2, 4)))
+    call = out._node.vjp.__self__
+    assert call.pending is record._CHAIN
+    assert [c.module for c in call.children] == modules                 # lin twice, in order
+    assert all(c.saved is not None and c.children == [] for c in call.children)
+    linear_records = [c.saved for c in call.children if c.module is modules[3]]
+    assert len(linear_records) == 2 and linear_records[0]["x"] is not linear_records[1]["x"]
+    assert "x" not in modules[3].__dict__                               # nothing left on the layer
+    refs = [weakref.ref(c.saved["x"]) for c in call.children if "x" in c.saved]
+    out.sum().backward()
+    assert out._node.vjp is None                                        # the node let go ...
+    del call, linear_records
+    assert refs and all(r() is None for r in refs)                      # ... of what was kept
+
+
+def test_leaf_and_chain_flags_follow_what_a_subclass_overrides():
+    class Scaled(nn.Linear):                # forward calls another module: not a leaf
+        def __init__(self):
+            super().__init__(2, 2)
+            self.act = nn.Tanh()
+
+        def forward(self, x):
+            return self.act(super().forward(x))
+
+        def backward(self, grad_h):
+            return super().backward(self.act.backward(grad_h))
+
+    class Plain(nn.Linear):                 # changes nothing that runs: still a leaf
+        pass
+
+    class Declared(nn.Module):
+        _leaf_layer = True
+
+        def forward(self, x):
+            self.x = x
+            return 2 * x
+
+        def backward(self, grad_h):
+            return 2 * grad_h
+
+    assert nn.Linear._leaf_layer and Plain._leaf_layer and Declared._leaf_layer
+    assert not Scaled._leaf_layer and nn.Sequential._chain and not _GeneralSequential._chain
+    assert not nn.Sequential._leaf_layer and not nn.Module._leaf_layer
+    # the non-leaf child sends the whole Sequential down the general path, with the same result
+    model = nn.Sequential(Scaled(), Declared())
+    x = mt.tensor(np.array([[0.5, -1.0]]), requires_grad=True)
+    model(x).sum().backward()
+    assert model[0].act.__dict__.get("h") is None and x.grad.shape == (1, 2)
+    assert np.all(np.isfinite(x.grad)) and np.any(x.grad != 0)
+
+
+def test_an_error_inside_a_chain_names_the_child():
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(2, 1))
+    with pytest.raises(ValueError) as info:
+        model(np.ones((5, 4), np.float32))
+    assert "Sequential[2]" in str(info.value)
+    assert not any("x" in m.__dict__ for m in model)                    # nothing half-kept

@@ -218,11 +218,17 @@ def test_softmax_rejects_a_dim_the_input_does_not_have(dim):
         nn.Softmax(dim=dim)(np.zeros((2, 3)))
 
 
-def test_sigmoid_saturates_without_overflow_warnings():
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex128])
+def test_sigmoid_saturates_without_overflow_warnings(dtype):
+    x = np.array([-1e4, -1000.0, -100.0, 0.0, 1000.0]).astype(dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        h = nn.Sigmoid()(np.array([-1000.0, 0.0, 1000.0]))
-    np.testing.assert_array_equal(h.data, [0.0, 0.5, 1.0])
+        h = nn.Sigmoid()(x).data
+    tiny = np.finfo(dtype).tiny         # the smallest normal float: σ is below it, or 0
+    assert h.dtype == dtype and np.all((h.real[:2] >= 0) & (h.real[:2] < tiny))
+    np.testing.assert_array_equal(h[3:], [0.5, 1.0])
+    if np.finfo(dtype).bits == 64:      # σ(-100) = 3.7e-44 is a normal float64: exact
+        np.testing.assert_allclose(h.real[2], 1 / (1 + np.exp(100.0)), rtol=1e-12)
 
 
 def test_leaky_relu_default_slope_and_repr():

@@ -97,6 +97,27 @@ class Tanh(Module):
         return grad_h * (1 - h * h)                      # d tanh/dx = 1 − tanh²
 
 
+_zero_rows = {}
+
+
+def _zero_row(x):
+    """0, as a read-only row of zeros of x's last dimension and dtype where that is faster.
+
+    ``np.maximum(x, 0)`` with a scalar 0 runs a loop that is not vectorized
+    (numpy 2.4, x86-64): on a 256×256 float32 batch it takes 33 µs, against
+    16 µs with a row of zeros broadcast down the rows. (Below about 4096
+    elements the two are even, and the lookup here is not worth it.)
+    """
+    if not x.ndim or x.dtype.kind != "f" or x.shape[-1] > 1 << 16:
+        return 0
+    key = (x.shape[-1], x.dtype.char)
+    row = _zero_rows.get(key)
+    if row is None:
+        row = _zero_rows[key] = np.zeros(x.shape[-1], x.dtype)
+        row.flags.writeable = False
+    return row
+
+
 class ReLU(Module):
     """h = max(x, 0), elementwise. Backward: dL/dx = dL/dh ⊙ [x > 0].
 
@@ -116,6 +137,8 @@ class ReLU(Module):
     def forward(self, x):
         """h = max(x, 0); keeps the mask [x > 0] for backward."""
         self.mask = x > 0
+        if type(x) is np.ndarray and x.size > 4096:     # large: a row of zeros beats a scalar 0
+            return np.maximum(x, _zero_row(x))
         return np.maximum(x, 0)
 
     def backward(self, grad_h):

@@ -262,3 +262,20 @@ def test_linear_on_an_input_that_needs_no_grad_still_fills_parameter_grads():
     assert x.grad is None
     np.testing.assert_allclose(lin.weight.grad, np.full((2, 3), 4.0))
     np.testing.assert_allclose(lin.bias.grad, [4.0, 4.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 5), (70, 70), (2, 40, 60)])
+def test_relu_on_small_and_large_batches_is_max_x_0(dtype, shape):
+    # large batches take a row of zeros instead of a scalar 0 (faster); same numbers either way
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.flat[:4] = [-np.inf, np.inf, np.nan, 0.0]
+    layer = nn.ReLU()
+    xt = mt.tensor(x, requires_grad=True)
+    h = layer(xt)
+    assert h.dtype == dtype
+    np.testing.assert_array_equal(h.data, np.maximum(x, 0))
+    g = rng.standard_normal(shape).astype(dtype)
+    h.backward(g)
+    np.testing.assert_array_equal(xt.grad, np.where(x > 0, g, 0))

@@ -20,7 +20,7 @@ class Parameter(Tensor):
         (2, 3)
     """
 
-    __slots__ = ()
+    __slots__ = ("_grads_from",)
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
@@ -30,10 +30,36 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter expects floating data, got dtype {array.dtype}")
         self.data, self.grad, self._node = array, None, None
         self.requires_grad = bool(requires_grad)
+        self._grads_from = None     # an optimizer's flat layout (a weak reference), once laid out
 
     def _new_grad(self):
-        """A zero gradient, given to a parameter whose ``.grad`` is None before a layer's backward."""
+        """A zero gradient, given to a parameter whose ``.grad`` is None before a layer's backward.
+
+        A parameter an optimizer has laid out flat gets its view of the flat
+        gradient array when no one else holds it (see ``optim/flat.py``): the
+        step then needs no copy. Any other gets a new zero array.
+        """
+        source = self._grads_from
+        if source is not None:
+            flat = source()
+            grad = flat.zero_grad_for(self) if flat is not None else None
+            if grad is not None:
+                return grad
         return np.zeros(self.data.shape, self.data.dtype)
+
+    def _accumulate(self, grad):
+        """dL/dθ += grad (from the graph's operations), starting from ``_new_grad`` when None."""
+        if self.grad is None and self._grads_from is not None:
+            view = self._new_grad()
+            np.copyto(view, np.reshape(grad, view.shape), casting="unsafe")
+            self.grad = view
+            return
+        super()._accumulate(grad)
+
+    def __getstate__(self):
+        # a copy or a pickle is laid out by no optimizer (and a weak reference cannot be pickled)
+        state, slots = super().__getstate__()
+        return state, {**slots, "_grads_from": None}
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

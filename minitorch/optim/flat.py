@@ -7,9 +7,19 @@ the values of every parameter that has a gradient, and each ``p.data`` becomes
 a view into it — same shape, dtype and values, so nothing changes for the
 user, and in-place edits (``p.data[...] = x``, ``model.load_state_dict``) land
 in the flat array. Each state array (``exp_avg``, ``momentum_buffer``, ...)
-likewise becomes a view into a flat state array. A step then copies the
-gradients into one flat gradient array and runs the rule once: a dozen numpy
-calls per group, instead of a dozen per parameter.
+likewise becomes a view into a flat state array. A step then runs the rule
+once on the flat arrays: a dozen numpy calls per group, instead of a dozen
+per parameter.
+
+Gradients live there too, when they can. A layer's backward asks a parameter
+whose ``.grad`` is None for a zero gradient (``Parameter._new_grad``); a
+laid-out parameter gets its view of the group's flat gradient array, zeroed,
+if nothing but the group holds that view or the array (reference counts
+tell: a ``.grad`` kept from an earlier step, or any view of it, makes the
+parameter get a new array instead, so what the user holds never changes).
+When every member's ``.grad`` is its view at the step, the rule reads the
+flat array as it is; otherwise the gradients are copied into a separate flat
+array first (so is a rule that changes ``g`` in place given a copy).
 
 A parameter of more than ``FlatGroup.max_size`` elements is left apart and
 updated on its own, in place: its update is dominated by passes over its own
@@ -24,6 +34,8 @@ state array, a parameter without a gradient this time — the group is laid out
 again from the current values, or updated parameter by parameter for this
 step. See docs/design.md, "Fused updates".
 """
+import sys
+import weakref
 from itertools import chain, compress
 from operator import attrgetter, is_, is_not
 
@@ -62,7 +74,10 @@ class FlatGroup:
         apart (list): those with a gradient and more elements, updated one by one.
         states (list[dict]): each member's state dict.
         keys (tuple[str]): the names of the state arrays.
-        param, grad, tmp: flat arrays of the values, the gradients, scratch.
+        param, grad, tmp: flat arrays of the values, the gradients (whose views
+            ``grad_views`` are handed out as ``.grad``), scratch.
+        staging: the flat array a step copies gradients into when they are not
+            the views, or when the rule changes ``g`` in place.
         state (dict): the flat state the rule sees: each key → flat array,
             and ``"step"`` (shared) if the rule counts steps.
         pending (list[bool] | None): a new pattern of gradients seen once.
@@ -77,6 +92,7 @@ class FlatGroup:
         self.apart = [p for p, w, lay in zip(self.params, with_grad, laid_out) if w and not lay]
         self.states, self.keys = states, keys
         self.shapes = [p.data.shape for p in members]
+        self.sizes = [p.data.size for p in members]
         n = sum(p.data.size for p in members)
         self.param, self.grad, self.tmp = (np.empty(n, dtype) for _ in range(3))
         self.state = {k: np.empty(n, dtype) for k in keys}
@@ -109,6 +125,13 @@ class FlatGroup:
         self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
         self.nones = [None] * len(self.params)
         self.pending = None
+        self.staging = np.empty(n, dtype)
+        self.position = {id(p): i for i, p in enumerate(members)}
+        ref = weakref.ref(self)
+        for p in members:
+            if hasattr(type(p), "_grads_from"):     # a Parameter (a plain Tensor has no slot)
+                p._grads_from = ref                 # where its zero gradients come from
+        self.grad_refs = sys.getrefcount(self.grad)     # its own: the attribute, each view, the call
 
     @classmethod
     def build(cls, optimizer, group):
@@ -164,6 +187,8 @@ class FlatGroup:
         if (len(seen) != len(self.expected) or not all(map(is_, seen, self.expected))
                 or optimizer._state_keys(group) != self.keys):
             return None                             # rebound, replaced, or a new option
+        if all(map(is_, grads, self.grad_views)):
+            return self.grad_views                  # the flat gradient, as handed out
         if list(map(_shape, grads)) != self.shapes:
             shape, grad_shape = next((s, g.shape) for s, g in zip(self.shapes, grads)
                                      if g.shape != s)
@@ -171,11 +196,35 @@ class FlatGroup:
                              f"has a gradient of shape {grad_shape}; expected the same shape")
         return grads
 
+    def zero_grad_for(self, p):
+        """Member ``p``'s view of the flat gradient, zeroed, or None if someone else may hold it.
+
+        ``p.grad`` is None here (the caller is about to give it a gradient),
+        so the view is held only by this group, and the flat array only by
+        this group and its views, unless a reference was kept elsewhere: then
+        the view may still be read, and None sends ``p`` to a new array.
+        """
+        i = self.position.get(id(p))
+        if i is None or p.data is not self.views[i]:
+            return None                             # not (or no longer) laid out here
+        view = self.grad_views[i]
+        if sys.getrefcount(view) != 3 or sys.getrefcount(self.grad) != self.grad_refs:
+            return None                             # (3: the list, ``view``, the call)
+        view.fill(0)
+        return view
+
     def step(self, optimizer, group, grads):
-        """Copy ``grads`` into the flat gradient and apply the rule once to the flat arrays."""
-        for view, g in zip(self.grad_views, grads):
-            view[...] = g
-        optimizer._update(self.param, self.grad, self.state, group, self.tmp)
+        """Apply the rule once to the flat arrays: to the flat gradient itself when ``grads`` are
+        its views and the rule leaves ``g`` alone, else to a copy of ``grads``."""
+        if grads is self.grad_views and not optimizer._writes_grad(group):
+            grad = self.grad
+        else:
+            grad = self.staging
+            start = 0
+            for g, size in zip(grads, self.sizes):
+                grad[start:start + size] = g.reshape(-1)
+                start += size
+        optimizer._update(self.param, grad, self.state, group, self.tmp)
         if self.step_at:
             t = self.state["step"]
             for s in self.states:

@@ -428,3 +428,94 @@ def test_a_pickled_or_copied_model_shares_no_memory_with_the_laid_out_one():
         for p, q in zip(model.parameters(), other.parameters()):
             np.testing.assert_array_equal(p.data, q.data)
             assert not np.shares_memory(p.data, q.data) and not np.shares_memory(p.grad, q.grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients in the flat array: handed out as views when no one else holds them
+# ---------------------------------------------------------------------------------------------
+class _Composite(nn.Module):
+    """Parameters reached through the graph's operations, not a layer's own backward."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(3, 5), nn.Linear(5, 2)
+
+    def forward(self, x):
+        return self.b(self.a(x).tanh() * 2.0)
+
+
+def _train_keeping(cls, kw, fused, model_fn, keep=()):
+    model, batches = model_fn()
+    opt, loss_fn = cls(model.parameters(), fused=fused, **kw), nn.CrossEntropyLoss()
+    held, grads_seen = {}, []
+    for t, (x, y) in enumerate(batches):
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        grads = [p.grad for p in model.parameters()]
+        grads_seen.append([g.copy() for g in grads])
+        if t in keep:                                   # the user keeps a gradient (or a view)
+            held[t] = (grads[0], grads[0].copy(), grads[1][1:], grads[1][1:].copy())
+        opt.step()
+        for p, g in zip(model.parameters(), grads_seen[-1]):   # the step leaves .grad alone
+            np.testing.assert_array_equal(p.grad, g)
+        del grads                                       # (holding them would keep them ours)
+    for whole, whole_values, part, part_values in held.values():
+        np.testing.assert_array_equal(whole, whole_values)     # never overwritten later
+        np.testing.assert_array_equal(part, part_values)
+    return list(model.parameters()), opt, grads_seen
+
+
+def _mlp_double():
+    model, batches = _mlp_and_batches()
+    return model, batches
+
+
+def _composite_double():
+    model = _Composite().double()
+    model.load_state_dict({k: np.linspace(-1, 1, v.size).reshape(v.shape)
+                           for k, v in model.state_dict().items()})
+    return model, _mlp_and_batches()[1]
+
+
+@pytest.mark.parametrize("model_fn", [_mlp_double, _composite_double], ids=["layers", "composite"])
+@pytest.mark.parametrize("cls, kw", [(SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.05)),
+                                     (SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+                                     (Adam, dict(lr=0.05, maximize=True))],
+                         ids=["sgd", "adam", "sgd-weight-decay", "adam-maximize"])
+def test_gradients_live_in_the_flat_array_and_steps_stay_exact(cls, kw, model_fn):
+    params, opt, grads = _train_keeping(cls, kw, None, model_fn, keep=(3,))
+    ref_params, _, ref_grads = _train_keeping(cls, kw, False, model_fn)
+    for a, b in zip(params, ref_params):
+        np.testing.assert_array_equal(a.data, b.data)
+    for ga, gb in zip(grads, ref_grads):
+        for a, b in zip(ga, gb):
+            np.testing.assert_array_equal(a, b)
+    # without a kept gradient, every .grad ends up as its view of the flat gradient
+    params, opt, _ = _train_keeping(cls, kw, None, model_fn)
+    assert all(p.grad is v for p, v in zip(params, flat_of(opt).grad_views))
+
+
+def test_a_kept_gradient_is_not_handed_out_again():
+    model, batches = _mlp_and_batches()
+    opt, loss_fn = SGD(model.parameters(), lr=0.1, momentum=0.9), nn.CrossEntropyLoss()
+    w = model[0].weight
+    for x, y in batches[:3]:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    flat = flat_of(opt)
+    assert w.grad is flat.grad_views[0]
+    kept, values = w.grad, w.grad.copy()
+    opt.zero_grad()
+    loss_fn(model(batches[3][0]), batches[3][1]).backward()
+    assert w.grad is not kept and not np.shares_memory(w.grad, kept)
+    opt.step()
+    np.testing.assert_array_equal(kept, values)
+    part = model[2].bias.grad[:1]                       # a view of a view: the flat array is held
+    opt.zero_grad()
+    loss_fn(model(batches[4][0]), batches[4][1]).backward()
+    assert not any(np.shares_memory(p.grad, part) for p in model.parameters())
+    del kept, part
+    opt.zero_grad()
+    loss_fn(model(batches[5][0]), batches[5][1]).backward()
+    assert all(p.grad is v for p, v in zip(model.parameters(), flat.grad_views))   # back in

@@ -92,6 +92,8 @@ class Module:
         cls._is_layer = any("backward" in k.__dict__ for k in cls.__mro__[:-1] if k is not Module)
         if "_leaf_layer" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
             cls._leaf_layer = False
+        if cls._leaf_layer and not cls._is_layer:
+            cls._leaf_layer = False         # only a layer with its own backward can be one
         if "_chain" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
             cls._chain = False
 

@@ -413,7 +413,17 @@ def test_leaf_and_chain_flags_follow_what_a_subclass_overrides():
         def backward(self, grad_h):
             return 2 * grad_h
 
+    class NotALayer(nn.Module):             # a composite cannot be a leaf layer, even if it says so
+        _leaf_layer = True
+
+        def forward(self, x):
+            return x * 2
+
     assert nn.Linear._leaf_layer and Plain._leaf_layer and Declared._leaf_layer
+    assert not NotALayer._leaf_layer
+    x2 = mt.tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+    nn.Sequential(nn.Linear(2, 2).double(), NotALayer())(x2).sum().backward()
+    assert x2.grad.shape == (1, 2)
     assert not Scaled._leaf_layer and nn.Sequential._chain and not _GeneralSequential._chain
     assert not nn.Sequential._leaf_layer and not nn.Module._leaf_layer
     # the non-leaf child sends the whole Sequential down the general path, with the same result

@@ -384,6 +384,14 @@ def _mlp_and_batches(seed=0):
     return model, [(rng.standard_normal((8, 3)), rng.integers(0, 2, 8)) for _ in range(6)]
 
 
+def _steps(model, opt, batches, loss_fn=nn.CrossEntropyLoss()):
+    """zero_grad, forward, loss, backward, step, for each batch."""
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+
 def test_gradients_accumulated_over_two_backwards_stay_in_one_flat_array():
     model, batches = _mlp_and_batches()
     reference, _ = _mlp_and_batches()
@@ -403,10 +411,7 @@ def test_gradients_accumulated_over_two_backwards_stay_in_one_flat_array():
 def test_a_gradient_set_by_hand_is_copied_not_trusted():
     model, batches = _mlp_and_batches()
     opt, loss_fn = SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
-    for x, y in batches[:2]:
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
+    _steps(model, opt, batches[:2])
     opt.zero_grad()
     loss_fn(model(batches[2][0]), batches[2][1]).backward()
     w = model[0].weight
@@ -419,11 +424,7 @@ def test_a_gradient_set_by_hand_is_copied_not_trusted():
 def test_a_pickled_or_copied_model_shares_no_memory_with_the_laid_out_one():
     import pickle
     model, batches = _mlp_and_batches()
-    opt, loss_fn = SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss()
-    for x, y in batches[:3]:
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
+    _steps(model, SGD(model.parameters(), lr=0.1), batches[:3])
     for other in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
         for p, q in zip(model.parameters(), other.parameters()):
             np.testing.assert_array_equal(p.data, q.data)
@@ -499,10 +500,7 @@ def test_a_kept_gradient_is_not_handed_out_again():
     model, batches = _mlp_and_batches()
     opt, loss_fn = SGD(model.parameters(), lr=0.1, momentum=0.9), nn.CrossEntropyLoss()
     w = model[0].weight
-    for x, y in batches[:3]:
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
+    _steps(model, opt, batches[:3])
     flat = flat_of(opt)
     assert w.grad is flat.grad_views[0]
     kept, values = w.grad, w.grad.copy()

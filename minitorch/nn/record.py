@@ -227,7 +227,10 @@ def _call_top_level(module, x, args):
     if x.dtype.kind == "f" and first is not None and first.data.dtype != x.dtype \
             and first.data.dtype.kind == "f":
         x = x.astype(first.data.dtype)      # e.g. float64 sklearn data into a float32 model
-    if args:                                # e.g. a loss's target: a constant array
+    if len(args) == 1:                      # a loss's target: a constant array
+        if isinstance(args[0], Tensor):
+            args = (args[0].data,)
+    elif args:
         args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     needs_input = autograd._grad_enabled and x_tensor is not None and x_tensor.requires_grad
     record = LayerCall(module, x, needs_input)

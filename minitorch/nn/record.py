@@ -213,6 +213,10 @@ def call_layer(module, args):
 
 
 def _check_output(module, h):
+    """A forward's output that is not an ndarray: a numpy scalar (a loss) becomes a 0-d
+    array, a Tensor is refused, other array-likes (dual numbers) pass."""
+    if isinstance(h, np.generic):
+        return np.asarray(h)
     if isinstance(h, Tensor):
         raise TypeError(f"{type(module).__name__}.forward returned a Tensor: a layer with its "
                         f"own backward computes on numpy arrays and returns an array")

@@ -131,7 +131,10 @@ class FlatGroup:
         for p in members:
             if hasattr(type(p), "_grads_from"):     # a Parameter (a plain Tensor has no slot)
                 p._grads_from = ref                 # where its zero gradients come from
-        self.grad_refs = sys.getrefcount(self.grad)     # its own: the attribute, each view, the call
+        # what reference counts read when nothing else holds them (measured here, the same way
+        # zero_grad_for measures, so that the interpreter's own counting cancels out)
+        self.grad_refs = sys.getrefcount(self.grad)
+        self.view_refs = self._view_refs(0)
 
     @classmethod
     def build(cls, optimizer, group):
@@ -207,11 +210,15 @@ class FlatGroup:
         i = self.position.get(id(p))
         if i is None or p.data is not self.views[i]:
             return None                             # not (or no longer) laid out here
+        if self._view_refs(i) != self.view_refs or sys.getrefcount(self.grad) != self.grad_refs:
+            return None                             # held elsewhere: it may still be read
         view = self.grad_views[i]
-        if sys.getrefcount(view) != 3 or sys.getrefcount(self.grad) != self.grad_refs:
-            return None                             # (3: the list, ``view``, the call)
         view.fill(0)
         return view
+
+    def _view_refs(self, i):
+        view = self.grad_views[i]
+        return sys.getrefcount(view)
 
     def step(self, optimizer, group, grads):
         """Apply the rule once to the flat arrays: to the flat gradient itself when ``grads`` are

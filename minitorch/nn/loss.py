@@ -183,18 +183,19 @@ class CrossEntropyLoss(_Loss):
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         s = np.add.reduce(e, axis=1, keepdims=True)                 # Σⱼ e^zⱼ per row
+        at = None
         if (self.weight is None and not self.label_smoothing and target.dtype.kind in "iu"
-                and target.shape == (n,) and n and target.min() >= 0
-                and not 0 <= self.ignore_index < c):
-            # the common case: integer labels, no weights, nothing ignored
-            rows = np.arange(n)
+                and target.shape == (n,) and n and not 0 <= self.ignore_index < c):
+            # the common case: integer labels, no weights, nothing ignored. ``at`` is where
+            # each row's label sits in z.ravel(); a label outside [0, C) raises ValueError
+            # (one ignored, or wrong: the general path below sorts out which)
             try:
-                z_y = z[rows, target]
-            except IndexError:                                      # a label ≥ C
-                _class_targets("CrossEntropyLoss", x, target, self.ignore_index)   # names it
-                raise
-            loss = np.log(s[:, 0]) - z_y                            # −log softmax(x)_y
-            self.saved = (e, s, target, rows)                       # what backward needs
+                at = np.ravel_multi_index((np.arange(n), target), (n, c))
+            except ValueError:
+                pass
+        if at is not None:
+            loss = np.log(s[:, 0]) - z.ravel()[at]                  # −log softmax(x)_y
+            self.saved = (e, s, at)                                 # what backward needs
             count = n
         else:
             loss = self._general(x, target, z - np.log(s))
@@ -235,10 +236,10 @@ class CrossEntropyLoss(_Loss):
         """dL/dx = wᵧ (softmax(x) − onehot(y)) · g, divided by Σ wᵧ for 'mean'."""
         g = np.reshape(grad_output, (-1, 1)) if self.reduction == "none" else grad_output
         if self.saved is not None:
-            e, s, y, rows = self.saved
+            e, s, at = self.saved
             dloss = e / s                                            # softmax(x) − onehot(y)
-            dloss[rows, y] -= 1
-            count = len(rows)
+            dloss.ravel()[at] -= 1                                   # (dloss is new: a view)
+            count = len(at)
         else:
             dloss, count = self.dloss, self.count
         grad = self._scale(g, count) * dloss

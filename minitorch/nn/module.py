@@ -73,9 +73,10 @@ class Module:
     #: Whether dL/dx is wanted; set per call while a layer's backward runs.
     needs_input_grad = True
     _is_layer = False
-    #: True for a layer whose forward calls no other module (Linear, ReLU, ...): a
-    #: container then records its calls inline (``record.call_each``). A subclass that
-    #: defines its own forward or backward is not one unless it says so.
+    #: True for a layer whose forward calls no other module (Linear, ReLU, ...): a graph
+    #: node runs its backward directly, and a Sequential of such layers is recorded as a
+    #: chain (``record._leaf_backward``, ``record._run_chain``). A subclass that defines its
+    #: own forward or backward is not one unless it says so.
     _leaf_layer = False
     #: True for Sequential: its forward is ``for m in children: x = m(x)`` and its backward
     #: the same in reverse, so a call of one whose children are all leaf layers is recorded

@@ -122,62 +122,32 @@ def _run_forward(module, x, args, record):
     return h
 
 
-def _run_leaf_forward(module, x, args, record):
-    """``_run_forward`` for a leaf layer (its forward calls no other module): no record
-    is pushed, as no call inside could join it."""
-    own = module.__dict__
-    saved = own.copy()
-    saved["needs_input_grad"] = record.needs_input_grad
-    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
-    try:
-        h = module.forward(x, *args)
-    except Exception as e:
-        _forwarding.append(record)          # so that the note names this module
-        _noted(e, module)
-        _forwarding.pop()
-        raise
-    finally:
-        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
-    record.input = None
-    if type(h) is not np.ndarray:
-        h = _check_output(module, h)
-    record.saved = saved
-    return h
-
-
 def _run_chain(module, x, record):
-    """``Sequential.forward`` when every child is a leaf layer: each child's record made
-    inline, as ``_run_leaf_forward`` makes it, into ``record.children``."""
+    """``Sequential.forward`` when every child is a leaf layer: the children's records made
+    in one loop, without ``Module.__call__`` and ``call_layer`` for each."""
     children, needs = record.children, record.needs_input_grad
     for m in module._modules.values():
-        child = LayerCall(m, None, needs)
-        own = m.__dict__
-        saved = own.copy()
-        saved["needs_input_grad"] = needs
-        _set_attr(m, "__dict__", saved)
-        try:
-            x = m.forward(x)
-        except Exception as e:
-            _forwarding.append(child)
-            _noted(e, m)
-            _forwarding.pop()
-            raise
-        finally:
-            _set_attr(m, "__dict__", own)
-        if type(x) is not np.ndarray:
-            x = _check_output(m, x)
-        child.saved = saved
+        child = LayerCall(m, x, needs)
+        x = _run_forward(m, x, (), child)
         children.append(child)
         needs = True
-    record.saved = module.__dict__.copy()
+    record.saved = module.__dict__.copy()   # (for the general path, under detect_anomaly)
     record.pending = _CHAIN                 # its vjp runs the children's backwards inline
     return x
 
 
+def _give_grads(module):
+    """A zero ``.grad`` for each of the module's parameters that has none, so that += works."""
+    for p in module._parameters.values():
+        if p is not None and p.grad is None and p.requires_grad:
+            p.grad = p._new_grad()
+
+
 def _leaf_backward(record, grad_output):
-    """A leaf layer's backward on its own record, as ``with_record`` runs it."""
+    """A leaf layer's backward on its own record, as ``with_record`` runs it (a leaf layer
+    calls no child's backward, so there is nothing to track)."""
     module = record.module
-    for p in module._parameters.values():   # .grad is an array before backward, so += works
+    for p in module._parameters.values():   # _give_grads, inline: this runs per layer per step
         if p is not None and p.grad is None and p.requires_grad:
             p.grad = p._new_grad()
     own = module.__dict__
@@ -198,10 +168,6 @@ def call_layer(module, args):
     if type(x) is not np.ndarray and isinstance(x, Tensor):
         x = x.data
     record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
-    if module._leaf_layer and len(args) == 1 and not autograd._anomaly:
-        h = _run_leaf_forward(module, x, (), record)
-        parent.children.append(record)
-        return h
     h = _run_forward(module, x, args[1:], record)
     if autograd._anomaly:
         _forwarding.append(record)
@@ -240,11 +206,8 @@ def _call_top_level(module, x, args):
     record = LayerCall(module, x, needs_input)
     _path.append(module)
     try:
-        if autograd._anomaly:
-            h = _run_forward(module, x, args, record)
-        elif module._leaf_layer:
-            h = _run_leaf_forward(module, x, args, record)
-        elif module._chain and not args and all(map(_is_leaf, module._modules.values())):
+        if (module._chain and not args and not autograd._anomaly
+                and all(map(_is_leaf, module._modules.values()))):
             h = _run_chain(module, x, record)
         else:
             h = _run_forward(module, x, args, record)
@@ -329,9 +292,7 @@ def with_record(backward):
             elif top.pending:
                 pending = top.pending           # a parent's backward calling child.backward(g)
                 record = pending.pop() if pending[-1].module is self else _take_child(pending, self)
-        for p in self._parameters.values():     # .grad is an array before backward, so += works
-            if p is not None and p.grad is None and p.requires_grad:
-                p.grad = p._new_grad()
+        _give_grads(self)
         if record is None:      # by hand, or a subclass's backward calling super().backward
             try:
                 return backward(self, grad_output)
@@ -342,21 +303,11 @@ def with_record(backward):
         saved = record.saved
         if saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward: this call's forward did not finish")
-        children = record.children
-        own = self.__dict__
-        if not children and self._leaf_layer:  # calls no child.backward: nothing to track
-            _set_attr(self, "__dict__", saved)
-            try:
-                grad_input = backward(self, grad_output)
-            finally:
-                _set_attr(self, "__dict__", own)
-            if autograd._anomaly:
-                _check_backward(record, grad_input)
-            return grad_input
-        record.pending = children[:]
+        record.pending = record.children[:]
         pushed = top is not record
         if pushed:
             _backwarding.append(record)
+        own = self.__dict__
         _set_attr(self, "__dict__", saved)      # this call's attributes, for this call's backward
         try:
             grad_input = backward(self, grad_output)

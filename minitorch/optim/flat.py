@@ -92,11 +92,10 @@ class FlatGroup:
         self.apart = [p for p, w, lay in zip(self.params, with_grad, laid_out) if w and not lay]
         self.states, self.keys = states, keys
         self.shapes = [p.data.shape for p in members]
-        self.sizes = [p.data.size for p in members]
         n = sum(p.data.size for p in members)
-        self.param, self.grad, self.tmp = (np.empty(n, dtype) for _ in range(3))
+        self.param, self.grad, self.tmp, self.staging = (np.empty(n, dtype) for _ in range(4))
         self.state = {k: np.empty(n, dtype) for k in keys}
-        self.views, self.grad_views, self.state_views = [], [], []
+        self.views, self.grad_views, self.staging_views, self.state_views = [], [], [], []
         start = 0
         for p, s, shape in zip(members, states, self.shapes):
             stop = start + p.data.size
@@ -104,6 +103,7 @@ class FlatGroup:
             view[...] = p.data
             self.views.append(view)
             self.grad_views.append(self.grad[start:stop].reshape(shape))
+            self.staging_views.append(self.staging[start:stop].reshape(shape))
             own = [(k, self.state[k][start:stop].reshape(shape)) for k in keys]
             for k, v in own:
                 v[...] = s[k]
@@ -125,7 +125,6 @@ class FlatGroup:
         self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
         self.nones = [None] * len(self.params)
         self.pending = None
-        self.staging = np.empty(n, dtype)
         self.position = {id(p): i for i, p in enumerate(members)}
         ref = weakref.ref(self)
         for p in members:
@@ -227,10 +226,8 @@ class FlatGroup:
             grad = self.grad
         else:
             grad = self.staging
-            start = 0
-            for g, size in zip(grads, self.sizes):
-                grad[start:start + size] = g.reshape(-1)
-                start += size
+            for view, g in zip(self.staging_views, grads):
+                view[...] = g
         optimizer._update(self.param, grad, self.state, group, self.tmp)
         if self.step_at:
             t = self.state["step"]

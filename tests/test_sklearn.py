@@ -426,3 +426,16 @@ def test_comparison_example_runs_quick(capsys):
     assert rows[0]["minitorch"]["score"] > 0.6                        # iris after 20 epochs
     out = capsys.readouterr().out
     assert "speed-up" in out and "diabetes" in out
+
+
+def test_warm_start_after_early_stopping_continues_without_it():
+    from minitorch.sklearn import MLPRegressor
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    est = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0)
+    est.fit(X, y)
+    assert est.best_loss_ is None                       # early stopping kept validation scores
+    est.set_params(warm_start=True, early_stopping=False)
+    est.fit(X, y)                                       # continues, now tracking the loss
+    assert np.isfinite(est.best_loss_) and len(est.loss_curve_) == 10

@@ -21,21 +21,16 @@ _multilayer_perceptron.py``, whose behaviour it follows):
   ``n_iter_no_change`` epochs, with a ``ConvergenceWarning`` if ``max_iter``
   epochs ran out first.
 
-Randomness (initial weights, the factory's draws, shuffling, dropout, the
-validation split) comes from one generator made from ``random_state`` for each
-call of ``fit``; minitorch's global generator is lent to it for the duration
-and given back unchanged. With ``random_state=None`` the global generator is
-used, so ``mt.manual_seed`` decides. (Lending it is not thread-safe: fits that
-run in parallel should use processes, as scikit-learn's ``n_jobs`` does.)
+Every draw of a fit comes from one generator made from ``random_state`` (see
+:mod:`minitorch.sklearn.random_state`).
 """
-import contextlib
 import copy
 import math
 import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
@@ -47,8 +42,8 @@ except ImportError:                         # older: the estimator's own method
         return estimator._validate_data(*args, **kwargs)
 
 from minitorch import nn, optim
-from minitorch import random as _random
 from minitorch.autograd import no_grad
+from minitorch.sklearn.random_state import drawing_from, generator_for
 
 __all__ = ["BaseMLP", "ACTIVATIONS"]
 
@@ -56,38 +51,48 @@ __all__ = ["BaseMLP", "ACTIVATIONS"]
 ACTIVATIONS = {"identity": nn.Identity, "logistic": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
-@contextlib.contextmanager
-def _drawing_from(generator):
-    """Let every minitorch draw (init, dropout) come from ``generator``; restore afterwards."""
-    previous = _random._generator
-    _random._generator = generator
-    try:
-        yield
-    finally:
-        _random._generator = previous
-
-
-def _generator(random_state):
-    """A numpy Generator for scikit-learn's ``random_state`` (None: minitorch's global one)."""
-    if random_state is None:
-        return _random.get_generator()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**31 - 1))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return np.random.default_rng(int(random_state))
-    raise TypeError(f"random_state must be None, an int, a numpy RandomState or Generator, "
-                    f"got {type(random_state).__name__}")
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 class BaseMLP(BaseEstimator):
     """Base class of the minitorch multi-layer perceptron estimators (not used directly).
 
-    The parameters are scikit-learn's ``MLPClassifier``/``MLPRegressor`` ones
-    (solvers 'sgd' and 'adam'; 'lbfgs' is not offered) plus:
+    The parameters of [MLPClassifier][minitorch.sklearn.MLPClassifier] and
+    [MLPRegressor][minitorch.sklearn.MLPRegressor]: scikit-learn's
+    ``MLPClassifier``/``MLPRegressor`` ones (solvers 'sgd' and 'adam'; 'lbfgs' is
+    not offered) plus ``module`` and ``dtype``.
 
     Args:
+        hidden_layer_sizes (tuple[int]): units of each hidden ``Linear`` layer. Default: (100,).
+        activation (str): after each hidden layer: 'identity', 'logistic' (Sigmoid), 'tanh'
+            or 'relu'. Default: 'relu'.
+        solver (str): 'adam' (``optim.Adam``) or 'sgd' (``optim.SGD``). Default: 'adam'.
+        alpha (float): L2 penalty: alpha/2·Σ‖W‖²/n_batch on the weight matrices (not the
+            biases). Default: 1e-4.
+        batch_size (int or str): samples per step; 'auto' is min(200, n_samples).
+        learning_rate (str): SGD only: 'constant', 'invscaling' (lr = lr₀/(t + 1)^power_t,
+            t = samples seen) or 'adaptive' (lr/5 instead of stopping, down to 1e-6).
+        learning_rate_init (float): lr₀. Default: 1e-3.
+        power_t (float): exponent of 'invscaling'. Default: 0.5.
+        max_iter (int): epochs (each sample seen once per epoch). Default: 200.
+        shuffle (bool): reshuffle the samples every epoch. Default: True.
+        random_state: None, an int, a ``RandomState`` or a ``Generator``: the initial
+            weights, shuffling, dropout and the validation split.
+        tol (float): smallest improvement of the loss (or validation score) that
+            counts. Default: 1e-4.
+        verbose (bool): a progress bar over the epochs with the loss. Default: False.
+        warm_start (bool): ``fit`` continues from the fitted network. Default: False.
+        momentum (float): SGD momentum. Default: 0.9.
+        nesterovs_momentum (bool): SGD with Nesterov momentum. Default: True.
+        early_stopping (bool): hold out ``validation_fraction`` of the data (stratified
+            for a classifier), stop on its score, keep the best weights. Default: False.
+        validation_fraction (float): share held out for early stopping. Default: 0.1.
+        beta_1 (float): Adam's β₁. Default: 0.9.
+        beta_2 (float): Adam's β₂. Default: 0.999.
+        epsilon (float): Adam's ε. Default: 1e-8.
+        n_iter_no_change (int): stop after more than this many epochs without an
+            improvement of ``tol``. Default: 10.
         module: None for the default MLP (Linear layers of ``hidden_layer_sizes``
             with ``activation`` between them, Glorot-uniform initialised as
             scikit-learn does), an ``nn.Module`` (copied at each fresh fit; its
@@ -95,8 +100,8 @@ class BaseMLP(BaseEstimator):
             ``(n_features, n_outputs) -> nn.Module``, called under the seeded
             generator. The module maps (N, n_features) to (N, n_outputs) logits
             or predictions, and is cast to ``dtype``.
-        dtype: float dtype of the model and of X during training (float32 or
-            float64). Predictions are returned as float64.
+        dtype: float dtype of the model and of X during training, np.float32
+            (default) or np.float64. Predictions are returned as float64.
     """
 
     _report_gain = 1.0          # the loss_curve_ value per unit of the loss module's value
@@ -174,8 +179,7 @@ class BaseMLP(BaseEstimator):
 
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if not hasattr(sizes, "__iter__") else list(sizes)
-        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-                   for s in sizes):
+        if not all(_is_int(s) and s > 0 for s in sizes):
             raise bad("hidden_layer_sizes", "a positive int or a sequence of positive ints")
         if self.activation not in ACTIVATIONS:
             raise bad("activation", f"one of {', '.join(map(repr, ACTIVATIONS))}")
@@ -183,8 +187,7 @@ class BaseMLP(BaseEstimator):
             raise bad("solver", "'sgd' or 'adam' (minitorch does not offer 'lbfgs')")
         if self.learning_rate not in ("constant", "invscaling", "adaptive"):
             raise bad("learning_rate", "'constant', 'invscaling' or 'adaptive'")
-        if not (self.batch_size == "auto" or isinstance(self.batch_size, numbers.Integral)
-                and not isinstance(self.batch_size, bool) and self.batch_size >= 1):
+        if not (self.batch_size == "auto" or _is_int(self.batch_size) and self.batch_size >= 1):
             raise bad("batch_size", "'auto' or a positive int")
         for param, low, high, closed in (
                 ("alpha", 0, math.inf, "[)"), ("learning_rate_init", 0, math.inf, "()"),
@@ -200,9 +203,11 @@ class BaseMLP(BaseEstimator):
                 raise bad(param, f"in {closed[0]}{low}, {high}{closed[1]}")
         for param in ("max_iter", "n_iter_no_change"):
             v = getattr(self, param)
-            if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1) \
-                    and not (param == "n_iter_no_change" and v == np.inf):
+            if not (_is_int(v) and v >= 1) and not (param == "n_iter_no_change" and v == np.inf):
                 raise bad(param, "a positive int")
+        if not (self.random_state is None or _is_int(self.random_state)
+                or isinstance(self.random_state, (np.random.RandomState, np.random.Generator))):
+            raise bad("random_state", "None, an int, a numpy RandomState or Generator", TypeError)
         if self.module is not None and not isinstance(self.module, nn.Module) \
                 and not callable(self.module):
             raise bad("module", "None, an nn.Module or a callable (n_features, n_outputs) -> "
@@ -244,19 +249,20 @@ class BaseMLP(BaseEstimator):
 
     def _output_width(self, model, X):
         """The number of outputs the module gives, checked on the first two samples."""
+        x = X[:2]
         model.eval()
         try:
             with no_grad():
-                out = np.asarray(model(X[:2]).data)
+                out = np.asarray(model(x).data)
         except Exception as e:
             raise ValueError(f"{type(self).__name__}: the module failed on input of shape "
-                             f"{X[:2].shape} (n_features={X.shape[1]}): {e}") from e
+                             f"{x.shape} (n_features={x.shape[1]}): {e}") from e
         finally:
             model.train()
-        if out.ndim != 2 or out.shape[0] != len(X[:2]):
+        if out.ndim != 2 or out.shape[0] != len(x):
             raise ValueError(f"{type(self).__name__}: expected the module to map (N, "
-                             f"{X.shape[1]}) to (N, n_outputs), got output {out.shape} for "
-                             f"input {X[:2].shape}")
+                             f"{x.shape[1]}) to (N, n_outputs), got output {out.shape} for "
+                             f"input {x.shape}")
         return out.shape[1]
 
     def _make_optimizer(self, model):
@@ -269,7 +275,6 @@ class BaseMLP(BaseEstimator):
 
     def _forward(self, X):
         """The module's outputs for prepared X (eval mode, no graph), as a numpy array."""
-        check_is_fitted(self, "model_")
         model = self.model_
         model.eval()
         with no_grad():
@@ -293,12 +298,14 @@ class BaseMLP(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         encoded, n_outputs = self._encode(y, first, incremental, classes)
         X = np.ascontiguousarray(X, dtype=dtype if first else self.model_dtype_)
-        rng = _generator(self.random_state)
-        with _drawing_from(rng):
+        rng = generator_for(self.random_state)
+        with drawing_from(rng):
             if first:
                 self._initialize(sizes, X, n_outputs, dtype, rng)
             elif self.early_stopping and self.validation_scores_ is None:   # turned on since
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            elif not self.early_stopping and self.best_loss_ is None:       # turned off since
+                self.best_loss_ = np.inf
             if not incremental or not hasattr(self, "_optimizer"):
                 self._optimizer = self._make_optimizer(self.model_)
             self._run(X, encoded, sample_weight, incremental, rng)
@@ -321,14 +328,14 @@ class BaseMLP(BaseEstimator):
 
     def _split(self, X, y, sample_weight, rng):
         """(train, validation) parts for early stopping, stratified for a classifier."""
-        stratify = y if hasattr(self, "classes_") else None
+        stratify = y if is_classifier(self) else None
         parts = train_test_split(X, y, *([] if sample_weight is None else [sample_weight]),
                                  random_state=int(rng.integers(2**31 - 1)),
                                  test_size=self.validation_fraction, stratify=stratify)
         if len(parts[1]) < 2:
-            raise ValueError(f"{type(self).__name__}: the validation set is too small "
-                             f"({len(parts[1])} sample); increase validation_fraction or the "
-                             f"size of the data set")
+            raise ValueError(f"{type(self).__name__}: expected a validation set of at least 2 "
+                             f"samples, got {len(parts[1])}; increase validation_fraction or "
+                             f"the size of the data set")
         X, X_val, y, y_val = parts[:4]
         sample_weight = parts[4] if sample_weight is not None else None
         return X, y, sample_weight, X_val, y_val

@@ -19,40 +19,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     is σ(logit)), plus scikit-learn's L2 penalty ``alpha/2·Σ‖W‖²/n_batch``.
     Labels may be of any type ``np.unique`` sorts (ints, strings, ...).
 
-    Args:
-        hidden_layer_sizes (tuple[int]): units of each hidden ``Linear`` layer. Default: (100,).
-        activation (str): after each hidden layer: 'identity', 'logistic' (Sigmoid), 'tanh'
-            or 'relu'. Default: 'relu'.
-        solver (str): 'adam' (``optim.Adam``) or 'sgd' (``optim.SGD``). Default: 'adam'.
-        alpha (float): L2 penalty: alpha/2·Σ‖W‖²/n_batch on the weight matrices (not the
-            biases). Default: 1e-4.
-        batch_size (int or str): samples per step; 'auto' is min(200, n_samples).
-        learning_rate (str): SGD only: 'constant', 'invscaling' (lr = lr₀/(t + 1)^power_t,
-            t = samples seen) or 'adaptive' (lr/5 instead of stopping, down to 1e-6).
-        learning_rate_init (float): lr₀. Default: 1e-3.
-        power_t (float): exponent of 'invscaling'. Default: 0.5.
-        max_iter (int): epochs (each sample seen once per epoch). Default: 200.
-        shuffle (bool): reshuffle the samples every epoch. Default: True.
-        random_state: None, an int, a ``RandomState`` or a ``Generator``: the initial
-            weights, shuffling, dropout and the validation split.
-        tol (float): smallest improvement of the loss (or validation score) that
-            counts. Default: 1e-4.
-        verbose (bool): a progress bar over the epochs with the loss. Default: False.
-        warm_start (bool): ``fit`` continues from the fitted network. Default: False.
-        momentum (float): SGD momentum. Default: 0.9.
-        nesterovs_momentum (bool): SGD with Nesterov momentum. Default: True.
-        early_stopping (bool): hold out ``validation_fraction`` of the data (stratified
-            for a classifier), stop on its score, keep the best weights. Default: False.
-        validation_fraction (float): share held out for early stopping. Default: 0.1.
-        beta_1 (float): Adam's β₁. Default: 0.9.
-        beta_2 (float): Adam's β₂. Default: 0.999.
-        epsilon (float): Adam's ε. Default: 1e-8.
-        n_iter_no_change (int): stop after more than this many epochs without an
-            improvement of ``tol``. Default: 10.
-        module: None, an ``nn.Module`` or a callable ``(n_features, n_outputs) -> nn.Module``
-            (see [BaseMLP][minitorch.sklearn.BaseMLP]). For two classes a given module may
-            have one output (binary cross entropy) or two (cross entropy).
-        dtype: model dtype, np.float32 (default) or np.float64.
+    Takes the parameters of [BaseMLP][minitorch.sklearn.BaseMLP] (scikit-learn's
+    ``MLPClassifier`` ones plus ``module`` and ``dtype``). For two classes a given
+    ``module`` may have one output (binary cross entropy) or two (cross entropy);
+    the early-stopping split is stratified.
 
     Attributes:
         classes_ (numpy.ndarray): the class labels, sorted.
@@ -87,13 +57,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if incremental and not hasattr(self, "classes_") and classes is None:
             raise ValueError(f"{name}: classes must be passed on the first call to "
                              f"partial_fit (e.g. classes=np.unique(y_all))")
-        if classes is not None and hasattr(self, "classes_") and not first:
-            if not np.array_equal(self.classes_, np.unique(classes)):
-                raise ValueError(f"{name}: classes={np.unique(classes)} is not the same as "
+        given = None if classes is None else np.unique(classes)
+        if given is not None and hasattr(self, "classes_") and not first:
+            if not np.array_equal(self.classes_, given):
+                raise ValueError(f"{name}: classes={given} is not the same as "
                                  f"on the first call to partial_fit, {self.classes_}")
         labels = np.unique(y)
         if first:
-            self.classes_ = np.unique(classes if classes is not None else y)
+            self.classes_ = labels if given is None else given
             if len(self.classes_) < 2:
                 raise ValueError(f"{name}: expected at least 2 classes to learn, got 1 class "
                                  f"({self.classes_[0]!r}) in y")

@@ -22,9 +22,6 @@ the whole composite model. The model then learns to tell malignant from
 benign tumours in ``load_breast_cancer`` (30 features, standardized; 80%
 train / 20% test) with ``BCEWithLogitsLoss``.
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
@@ -35,7 +32,7 @@ from minitorch.autodiff import gradcheck
 from minitorch.data import DataLoader, TensorDataset
 from minitorch.train import evaluate, fit
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+from _common import figure, make_parser, parse
 
 
 class Swish(nn.Module):
@@ -112,32 +109,19 @@ def check_gradients(seed):
 
 def save_curves(history, path, title):
     """Train/test loss per epoch (needs matplotlib)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    epochs = np.arange(1, history.epochs + 1)
-    ax.plot(epochs, history["loss"], label="train")
-    ax.plot(epochs, history["val_loss"], label="test")
-    ax.set(xlabel="epoch", ylabel="binary cross entropy", yscale="log", title=title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, figsize=(6, 4)) as ax:
+        epochs = np.arange(1, history.epochs + 1)
+        ax.plot(epochs, history["loss"], label="train")
+        ax.plot(epochs, history["val_loss"], label="test")
+        ax.set(xlabel="epoch", ylabel="binary cross entropy", yscale="log", title=title)
+        ax.legend()
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Custom modules (own backward and composite) "
-                                                 "on load_breast_cancer.")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser = make_parser("Custom modules (own backward and composite) on load_breast_cancer.",
+                         epochs=30, batch_size=32, lr=1e-3, plot="the loss curves")
     parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", action="store_true", help="save a PNG of the loss curves")
-    parser.add_argument("--out", type=Path, default=IMG, help="folder for figures (default docs/img)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
 
     mt.manual_seed(args.seed)
     gradchecks = check_gradients(args.seed)
@@ -163,14 +147,9 @@ def main(argv=None):
     print(f"breast cancer: test accuracy {test['accuracy']:.3f}, test loss {test['loss']:.4f}")
     result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "gradcheck": gradchecks}
     if args.plot:
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            path = args.out / "breast_cancer_loss.png"
-            save_curves(history, path, f"Swish + residual blocks: test accuracy {test['accuracy']:.3f}")
-            print(f"saved {path}")
-            result["figure"] = str(path)
-        except ImportError:
-            print("--plot needs matplotlib: pip install matplotlib")
+        path = args.out / "breast_cancer_loss.png"
+        save_curves(history, path, f"Swish + residual blocks: test accuracy {test['accuracy']:.3f}")
+        result["figure"] = str(path)
     return result
 
 

@@ -11,9 +11,6 @@ validation (20%) subsets. ``fit`` trains a 4-16-3 network with
 both subsets, and halves the learning rate with ``ReduceLROnPlateau`` when
 the validation loss stalls (fit passes it the validation loss each epoch).
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
@@ -23,38 +20,26 @@ from minitorch import nn, optim
 from minitorch.data import DataLoader, TensorDataset, random_split
 from minitorch.train import evaluate, fit
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+from _common import figure, make_parser, parse
 
 
 def save_history(history, path, title):
     """Loss and accuracy per epoch, training and validation (needs matplotlib)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    epochs = np.arange(1, history.epochs + 1)
-    for key, label in (("", "train"), ("val_", "validation")):
-        left.plot(epochs, history[key + "loss"], label=label)
-        right.plot(epochs, history[key + "accuracy"], label=label)
-    left.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title="loss")
-    right.set(xlabel="epoch", ylabel="accuracy", title=title)
-    left.legend()
-    right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(10, 4)) as (left, right):
+        epochs = np.arange(1, history.epochs + 1)
+        for key, label in (("", "train"), ("val_", "validation")):
+            left.plot(epochs, history[key + "loss"], label=label)
+            right.plot(epochs, history[key + "accuracy"], label=label)
+        left.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title="loss")
+        right.set(xlabel="epoch", ylabel="accuracy", title=title)
+        left.legend()
+        right.legend()
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Classify iris with fit and a DataLoader.")
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", action="store_true", help="save a PNG of loss and accuracy")
-    parser.add_argument("--out", type=Path, default=IMG, help="folder for figures (default docs/img)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    args = parser.parse_args(argv)
+    parser = make_parser("Classify iris with fit and a DataLoader.", epochs=100, batch_size=16,
+                         lr=1e-2, plot="loss and accuracy")
+    args = parse(parser, argv)
 
     mt.manual_seed(args.seed)               # init, the random split and the shuffling
     X, y = load_iris(return_X_y=True)
@@ -80,14 +65,9 @@ def main(argv=None):
     result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
               "val_accuracy": history["val_accuracy"][-1]}
     if args.plot:
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            path = args.out / "iris_history.png"
-            save_history(history, path, f"accuracy (test {test['accuracy']:.3f})")
-            print(f"saved {path}")
-            result["figure"] = str(path)
-        except ImportError:
-            print("--plot needs matplotlib: pip install matplotlib")
+        path = args.out / "iris_history.png"
+        save_history(history, path, f"accuracy (test {test['accuracy']:.3f})")
+        result["figure"] = str(path)
     return result
 
 

@@ -20,9 +20,7 @@ gradients equal the ones ``loss.backward()`` computes by reverse mode over the
 recorded graph of the same model (to float32 rounding), and prints the
 largest difference. The data are scikit-learn's digits, standardized.
 """
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -31,7 +29,7 @@ from sklearn.model_selection import train_test_split
 import minitorch as mt
 from minitorch import nn
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+from _common import figure, make_parser, parse
 
 
 def forward(layers, x):
@@ -96,15 +94,10 @@ def check_against_autograd(model, x, y):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Train an MLP with back-propagation written out.")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=0.5)
+    parser = make_parser("Train an MLP with back-propagation written out.", epochs=30, batch_size=32,
+                         lr=0.5, plot="the training loss", progress=False)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", action="store_true", help="save a PNG of the training loss")
-    parser.add_argument("--out", type=Path, default=IMG, help="folder for figures (default docs/img)")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
 
     mt.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -141,23 +134,12 @@ def main(argv=None):
     result = {"test_accuracy": test_accuracy, "train_loss": losses[-1],
               "max_gradient_difference": max(differences), "seconds": seconds}
     if args.plot:
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-            args.out.mkdir(parents=True, exist_ok=True)
-            path = args.out / "manual_backprop_loss.png"
-            fig, ax = plt.subplots(figsize=(6, 4))
+        path = args.out / "manual_backprop_loss.png"
+        with figure(path, figsize=(6, 4)) as ax:
             ax.plot(np.arange(1, len(losses) + 1), losses)
             ax.set(xlabel="epoch", ylabel="training loss (cross entropy)", yscale="log",
                    title=f"back-propagation by hand: test accuracy {test_accuracy:.3f}")
-            fig.tight_layout()
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
-            print(f"saved {path}")
-            result["figure"] = str(path)
-        except ImportError:
-            print("--plot needs matplotlib: pip install matplotlib")
+        result["figure"] = str(path)
     return result
 
 

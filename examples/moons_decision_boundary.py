@@ -9,9 +9,6 @@ where σ(logit) > 0.5. Trained with ``minitorch.train.fit`` (Adam, the learning
 rate annealed to 0 on a cosine) on ``make_moons(n_samples=1000, noise=0.2)``,
 80% train / 20% test.
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
@@ -21,7 +18,7 @@ from minitorch import nn, optim
 from minitorch.data import DataLoader, TensorDataset
 from minitorch.train import evaluate, fit, predict
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+from _common import figure, make_parser, parse
 
 
 def build_model(hidden=16):
@@ -32,34 +29,22 @@ def build_model(hidden=16):
 
 def save_decision_boundary(model, X, y, path, title):
     """Colour the plane by σ(logit) and draw the test points on it (needs matplotlib)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, 300)
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, 300)
     gx, gy = np.meshgrid(xs, ys)
     logits = predict(model, np.c_[gx.ravel(), gy.ravel()], batch_size=4096).reshape(gx.shape)
     prob = 1 / (1 + np.exp(-np.clip(logits, -50, 50)))
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=18)
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, figsize=(6, 4.5)) as ax:
+        ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=18)
+        ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Classify make_moons with a 2-16-16-1 network.")
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", action="store_true", help="save a PNG of the decision boundary")
-    parser.add_argument("--out", type=Path, default=IMG, help="folder for figures (default docs/img)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    args = parser.parse_args(argv)
+    parser = make_parser("Classify make_moons with a 2-16-16-1 network.", epochs=100, batch_size=32,
+                         lr=1e-2, plot="the decision boundary")
+    args = parse(parser, argv)
 
     mt.manual_seed(args.seed)
     X, y = make_moons(n_samples=1000, noise=0.2, random_state=args.seed)
@@ -81,15 +66,10 @@ def main(argv=None):
     result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
               "train_loss": history["loss"][-1]}
     if args.plot:
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            path = args.out / "moons_decision_boundary.png"
-            save_decision_boundary(model, X_test, y_test[:, 0], path,
-                                   f"2-16-16-1 tanh net: test accuracy {test['accuracy']:.3f}")
-            print(f"saved {path}")
-            result["figure"] = str(path)
-        except ImportError:
-            print("--plot needs matplotlib: pip install matplotlib")
+        path = args.out / "moons_decision_boundary.png"
+        save_decision_boundary(model, X_test, y_test[:, 0], path,
+                               f"2-16-16-1 tanh net: test accuracy {test['accuracy']:.3f}")
+        result["figure"] = str(path)
     return result
 
 

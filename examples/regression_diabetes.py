@@ -15,9 +15,6 @@ over seeds 0–19 it ranges 0.32–0.60 (mean 0.46), as does ordinary least
 squares on the same splits (0.33–0.59, mean 0.46). The default ``--seed 42``
 (the split of many scikit-learn tutorials) gives 0.497; least squares 0.453.
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
@@ -27,42 +24,31 @@ from minitorch import nn, optim
 from minitorch.data import DataLoader, TensorDataset
 from minitorch.train import EarlyStopping, fit, predict, r2, rmse
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+from _common import figure, make_parser, parse
 
 
 def save_figure(history, y_true, y_pred, path, title):
     """Loss curves and predicted-versus-true on the test split (needs matplotlib)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    epochs = np.arange(1, history.epochs + 1)
-    left.plot(epochs, history["loss"], label="train")
-    left.plot(epochs, history["val_loss"], label="validation")
-    left.axvline(history.best_epoch, color="k", linestyle=":", label="best epoch (restored)")
-    left.set(xlabel="epoch", ylabel="MSE (standardized y)", title="loss")
-    left.legend()
-    lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
-    right.plot([lo, hi], [lo, hi], "k--", linewidth=1)
-    right.scatter(y_true, y_pred, s=14, alpha=0.7)
-    right.set(xlabel="true progression", ylabel="predicted", title=title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(10, 4)) as (left, right):
+        epochs = np.arange(1, history.epochs + 1)
+        left.plot(epochs, history["loss"], label="train")
+        left.plot(epochs, history["val_loss"], label="validation")
+        left.axvline(history.best_epoch, color="k", linestyle=":", label="best epoch (restored)")
+        left.set(xlabel="epoch", ylabel="MSE (standardized y)", title="loss")
+        left.legend()
+        lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+        right.plot([lo, hi], [lo, hi], "k--", linewidth=1)
+        right.scatter(y_true, y_pred, s=14, alpha=0.7)
+        right.set(xlabel="true progression", ylabel="predicted", title=title)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="MLP regression on load_diabetes with early stopping.")
-    parser.add_argument("--epochs", type=int, default=300, help="at most this many epochs")
+    parser = make_parser("MLP regression on load_diabetes with early stopping (at most --epochs "
+                         "epochs).", epochs=300, batch_size=32, lr=3e-3, seed=42,
+                         plot="the loss and the predictions")
     parser.add_argument("--patience", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--plot", action="store_true", help="save a PNG of the loss and the predictions")
-    parser.add_argument("--out", type=Path, default=IMG, help="folder for figures (default docs/img)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
 
     mt.manual_seed(args.seed)
     X, y = load_diabetes(return_X_y=True)
@@ -93,14 +79,9 @@ def main(argv=None):
     result = {"test_r2": test_r2, "test_rmse": test_rmse, "best_epoch": history.best_epoch,
               "stopped_epoch": history.stopped_epoch, "epochs_run": history.epochs}
     if args.plot:
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            path = args.out / "diabetes_regression.png"
-            save_figure(history, y_test, y_pred, path, f"test R² {test_r2:.3f}, RMSE {test_rmse:.1f}")
-            print(f"saved {path}")
-            result["figure"] = str(path)
-        except ImportError:
-            print("--plot needs matplotlib: pip install matplotlib")
+        path = args.out / "diabetes_regression.png"
+        save_figure(history, y_test, y_pred, path, f"test R² {test_r2:.3f}, RMSE {test_rmse:.1f}")
+        result["figure"] = str(path)
     return result
 
 

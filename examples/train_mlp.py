@@ -16,9 +16,7 @@ The data (8×8 images, 64 features) are standardized with the training split's
 mean and standard deviation, and split 72% train / 8% validation / 20% test,
 stratified. Figures go to docs/img/ unless ``--out`` says otherwise.
 """
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn import datasets
@@ -29,7 +27,8 @@ import minitorch as mt
 from minitorch import nn, optim
 from minitorch.data import DataLoader, TensorDataset
 
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+from _common import figure, make_parser, parse
+
 LOADERS = {"digits": datasets.load_digits, "iris": datasets.load_iris,
            "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer}
 
@@ -60,34 +59,21 @@ def build_model(n_in, n_out, hidden=(128, 64)):
 
 def save_loss_curves(train_losses, val_losses, path, title):
     """A PNG of the training and validation loss per epoch (needs matplotlib)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    epochs = np.arange(1, len(train_losses) + 1)
-    ax.plot(epochs, train_losses, label="train")
-    ax.plot(epochs, val_losses, label="validation")
-    ax.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title=title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, figsize=(6, 4)) as ax:
+        epochs = np.arange(1, len(train_losses) + 1)
+        ax.plot(epochs, train_losses, label="train")
+        ax.plot(epochs, val_losses, label="validation")
+        ax.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title=title)
+        ax.legend()
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Train an MLP on a scikit-learn data set "
-                                                 "with the explicit loop.")
+    parser = make_parser("Train an MLP on a scikit-learn data set with the explicit loop.",
+                         epochs=30, batch_size=32, lr=1e-3, plot="the loss curves")
     parser.add_argument("--dataset", choices=sorted(LOADERS), default="digits")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--hidden", type=int, nargs="+", default=[128, 64],
                         help="hidden layer widths (default: 128 64)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", action="store_true", help="save a PNG of the loss curves")
-    parser.add_argument("--out", type=Path, default=IMG, help="folder for figures (default docs/img)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
 
     mt.manual_seed(args.seed)               # parameter init and shuffling
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = load_data(args.dataset, args.seed)
@@ -127,15 +113,10 @@ def main(argv=None):
     result = {"test_accuracy": test_accuracy, "train_loss": train_losses[-1],
               "val_loss": val_losses[-1], "seconds": seconds}
     if args.plot:
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-            path = args.out / f"{args.dataset}_loss.png"
-            save_loss_curves(train_losses, val_losses, path,
-                             f"MLP on {args.dataset}: test accuracy {test_accuracy:.3f}")
-            print(f"saved {path}")
-            result["figure"] = str(path)
-        except ImportError:
-            print("--plot needs matplotlib: pip install matplotlib")
+        path = args.out / f"{args.dataset}_loss.png"
+        save_loss_curves(train_losses, val_losses, path,
+                         f"MLP on {args.dataset}: test accuracy {test_accuracy:.3f}")
+        result["figure"] = str(path)
     return result
 
 

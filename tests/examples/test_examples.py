@@ -4,11 +4,14 @@ The examples are run in-process through their ``main(argv)``, which returns a
 dict of final metrics. Figures go to pytest's ``tmp_path``.
 """
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+if str(EXAMPLES) not in sys.path:          # `import _common`, as `python examples/<name>.py` finds it
+    sys.path.insert(0, str(EXAMPLES))
 
 
 def load(name):

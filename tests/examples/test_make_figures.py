@@ -1,11 +1,14 @@
 """examples/make_figures.py: one command regenerates every figure the documentation shows."""
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "examples") not in sys.path:  # `import _common`, as `python examples/<name>.py` finds it
+    sys.path.insert(0, str(ROOT / "examples"))
 
 
 def load():

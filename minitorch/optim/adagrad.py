@@ -1,7 +1,8 @@
 """Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer, check_number, effective_grad, state_array
+from ._rules import check_number, effective_grad, state_array
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 

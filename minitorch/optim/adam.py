@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number, effective_grad, state_array
+from ._rules import check_number, effective_grad, state_array
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 

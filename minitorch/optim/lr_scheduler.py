@@ -5,6 +5,7 @@ Each scheduler follows PyTorch's recursive ("chainable") form, so two schedulers
 on one optimizer compose, and the sequence of ``get_last_lr()`` matches PyTorch's.
 """
 import math
+import numbers
 
 from .optimizer import Optimizer
 
@@ -15,6 +16,12 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
 def _check_optimizer(optimizer):
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"expected an Optimizer, got {type(optimizer).__name__}")
+
+
+def _check_positive_int(value, name):
+    """Refuse ``value`` unless it is an int ≥ 1 (a Python or numpy int; not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 class LRScheduler:
@@ -100,8 +107,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        _check_positive_int(step_size, "StepLR: step_size")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -195,8 +201,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
+        _check_positive_int(T_max, "CosineAnnealingLR: T_max")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -236,8 +241,7 @@ class LinearLR(LRScheduler):
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
         if not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ValueError(f"LinearLR: total_iters must be a positive int, got {total_iters!r}")
+        _check_positive_int(total_iters, "LinearLR: total_iters")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -341,7 +345,7 @@ class ReduceLROnPlateau(LRScheduler):
                                      f"parameter groups but min_lr lists {len(self.min_lrs)}; "
                                      "set scheduler.min_lrs to one value per group")
                 self.min_lrs = [self.default_min_lr] * len(groups)
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            for group, min_lr in zip(groups, self.min_lrs):
                 old = float(group["lr"])
                 new = max(old * self.factor, min_lr)
                 if old - new > self.eps:

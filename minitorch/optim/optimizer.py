@@ -7,18 +7,19 @@ An algorithm (SGD, Adam, ...) is a small subclass that fills four methods:
 value, and ``_update(theta, g, state, group, tmp)`` is the update rule itself,
 written once on arrays: it changes ``theta`` in place and works the same on
 one parameter or on a whole group laid out in flat arrays (``flat.py``).
+The pieces the rules share (``check_number``, ``effective_grad``,
+``state_array``) are in ``_rules.py``.
 
 A parameter is any object with ``.data`` (a numpy array) and ``.grad`` (a
 numpy array of the same shape, or None); ``minitorch.nn.Parameter`` is one.
 Parameters whose ``.grad`` is None are skipped by ``step()``.
 """
 import copy
-import math
-import numbers
 from collections import defaultdict
 
 import numpy as np
 
+from ._rules import check_number
 from .flat import FlatGroup
 
 __all__ = ["Optimizer"]
@@ -30,54 +31,6 @@ _SET_MESSAGE = ("optimizer parameters must be given in an ordered collection, go
 
 def _is_param(obj):
     return isinstance(getattr(obj, "data", None), np.ndarray)
-
-
-def check_number(value, name, low=0.0, high=math.inf, high_open=False):
-    """Refuse a hyper-parameter outside ``[low, high]`` (``[low, high)`` if high_open).
-
-    ``name`` starts the message, as in PyTorch: ``Invalid learning rate: -1``.
-    NaN is refused; so are non-numbers (TypeError) and booleans.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
-    inside = low <= value < high if high_open else low <= value <= high
-    if not inside:
-        right = ")" if high_open else "]"
-        raise ValueError(f"{name}: {value} (expected a value in [{low}, {high}{right})")
-
-
-def effective_grad(g, theta, weight_decay, maximize, tmp):
-    """``g ← ±g + weight_decay·θ`` (minus when maximizing) in place: the gradient the rules use.
-
-    Changes ``g`` only when there is something to do (so the caller hands in
-    its own copy then: see ``Optimizer._writes_grad``); ``tmp`` is scratch
-    like ``theta``. Returns ``g``.
-    """
-    if maximize:
-        np.negative(g, out=g)
-    if weight_decay:
-        np.multiply(theta, weight_decay, out=tmp)
-        g += tmp
-    return g
-
-
-def state_array(state, key, theta, fill=0.0):
-    """Make ``state[key]`` an array like ``theta``: filled with ``fill`` if missing (unless
-    ``fill`` is None), cast to ``theta``'s dtype if it is of another (after ``model.double()``).
-    """
-    value = state.get(key)
-    if type(value) is np.ndarray and value.dtype == theta.dtype and value.shape == theta.shape:
-        return
-    if value is None:
-        if fill is not None:
-            state[key] = np.full(theta.shape, fill, theta.dtype)
-        return
-    value = np.asarray(value)
-    if value.shape != theta.shape:
-        raise ValueError(f"optimizer state '{key}' has shape {value.shape}, but its parameter "
-                         f"has shape {theta.shape}; expected the same shape (a parameter "
-                         "cannot change shape during training)")
-    state[key] = value.astype(theta.dtype)
 
 
 def _copy_value(value):
@@ -207,17 +160,21 @@ class Optimizer:
             if grads is None:
                 return self._update_each(group)
         if flat.apart:
-            self._check_shapes(flat.apart)
+            self._check_shapes(flat.apart)      # before anything changes
         flat.step(self, group, grads)
         if flat.apart:
-            self._update_each(group, flat.apart)
+            self._update_params(group, flat.apart)
 
-    def _update_each(self, group, params=None):
-        """Update the parameters of ``group`` (or those in ``params``) with a gradient one by one."""
-        todo = [p for p in (group["params"] if params is None else params) if p.grad is not None]
+    def _update_each(self, group):
+        """Update the parameters of ``group`` that have a gradient one by one."""
+        todo = [p for p in group["params"] if p.grad is not None]
         self._check_shapes(todo)
+        self._update_params(group, todo)
+
+    def _update_params(self, group, params):
+        """Update ``params`` of ``group`` one by one (each has a gradient of its own shape)."""
         copy_grad = self._writes_grad(group)
-        for p in todo:
+        for p in params:
             theta, grad, state = p.data, p.grad, self.state[p]
             self._init_state(state, theta, group)
             if copy_grad or grad.dtype != theta.dtype:
@@ -369,10 +326,10 @@ class Optimizer:
             new_groups.append(new)
         new_state = defaultdict(dict)
         for key, saved in state_dict["state"].items():
-            if _index(key) not in params_of:
+            p = params_of.get(_index(key))
+            if p is None:
                 raise ValueError(f"loaded state is for parameter {key}, but the groups only "
                                  f"have parameters 0..{len(params_of) - 1}")
-            p = params_of[_index(key)]
             entry = {}
             for name, value in saved.items():
                 if isinstance(value, np.ndarray) and value.ndim > 0:
@@ -380,8 +337,9 @@ class Optimizer:
                         raise ValueError(f"loaded state '{name}' of parameter {key} has shape "
                                          f"{value.shape}, but the parameter has shape "
                                          f"{p.data.shape}")
-                    value = value.astype(p.data.dtype)      # a copy, in the parameter's dtype
-                entry[name] = _copy_value(value)
+                    entry[name] = value.astype(p.data.dtype)    # a copy, in the parameter's dtype
+                else:
+                    entry[name] = _copy_value(value)
             new_state[p] = entry
         self.param_groups[:] = new_groups
         self.state = new_state

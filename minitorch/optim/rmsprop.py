@@ -1,7 +1,8 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 import numpy as np
 
-from .optimizer import Optimizer, check_number, effective_grad, state_array
+from ._rules import check_number, effective_grad, state_array
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 

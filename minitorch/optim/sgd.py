@@ -1,7 +1,8 @@
 """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay."""
 import numpy as np
 
-from .optimizer import Optimizer, check_number, effective_grad, state_array
+from ._rules import check_number, effective_grad, state_array
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 

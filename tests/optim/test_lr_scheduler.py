@@ -141,6 +141,8 @@ def test_load_state_dict_refuses_other_group_count():
 @pytest.mark.parametrize("make, message", [
     (lambda o: StepLR(o, step_size=0), "step_size must be a positive int, got 0"),
     (lambda o: CosineAnnealingLR(o, T_max=0), "T_max must be a positive int, got 0"),
+    (lambda o: StepLR(o, step_size=True), "step_size must be a positive int, got True"),
+    (lambda o: LinearLR(o, total_iters=2.0), "total_iters must be a positive int, got 2.0"),
     (lambda o: LinearLR(o, start_factor=0), r"start_factor must be in \(0, 1\], got 0"),
     (lambda o: LinearLR(o, end_factor=1.5), r"end_factor must be in \[0, 1\], got 1.5"),
     (lambda o: ReduceLROnPlateau(o, factor=1.0), r"factor must be in \[0, 1\), got 1.0"),
@@ -151,6 +153,14 @@ def test_load_state_dict_refuses_other_group_count():
 def test_invalid_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make(make_optimizer())
+
+
+def test_numpy_ints_are_ints():
+    sched = StepLR(make_optimizer(), step_size=np.int64(2), gamma=0.5)
+    for _ in range(2):
+        sched.optimizer.step()
+        sched.step()
+    assert sched.get_last_lr() == [lr * 0.5 for lr in LRS]
 
 
 def test_scheduler_needs_an_optimizer():

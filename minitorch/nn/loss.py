@@ -180,7 +180,7 @@ class CrossEntropyLoss(_Loss):
         x, target, self.unbatched = _batched("CrossEntropyLoss", x, target)
         target = np.asarray(target)
         n, c = x.shape
-        z = x - x.max(axis=1, keepdims=True)
+        z = x - np.maximum.reduce(x, axis=1, keepdims=True)         # (as x.max, without its wrapper)
         e = np.exp(z)
         s = np.add.reduce(e, axis=1, keepdims=True)                 # Σⱼ e^zⱼ per row
         at = None
@@ -240,10 +240,10 @@ class CrossEntropyLoss(_Loss):
             dloss = e / s                                            # softmax(x) − onehot(y)
             dloss.ravel()[at] -= 1                                   # (dloss is new: a view)
             count = len(at)
+            dloss *= self._scale(g, count)                           # (dloss is new: in place)
         else:
-            dloss, count = self.dloss, self.count
-        grad = self._scale(g, count) * dloss
-        return grad[0] if self.unbatched else grad
+            dloss = self._scale(g, self.count) * self.dloss
+        return dloss[0] if self.unbatched else dloss
 
 
 class NLLLoss(_Loss):

@@ -180,42 +180,57 @@ def backward(root, grad, retain_graph=False):
         _retaining = outer
 
 
-def _chain(root):
-    """The tensors from ``root`` down, when the graph is a chain (one path); else None.
-
-    A Sequential and its loss make such a chain of two nodes: no sort needed.
-    """
-    order, tensor = [], root
-    while tensor is not None:
-        order.append(tensor)
-        below = None
-        for t in tensor._node.inputs:
-            if t._node is not None:
-                if below is not None:
-                    return None                  # two ways down: not a chain
-                below = t
-        tensor = below
-    return order
-
-
 def _walk(root, grad, retain_graph):
+    """Down a chain (each tensor on the way read one recorded tensor, as a Sequential and its
+    loss do) node by node, with no sort; from the first tensor that read two, in topological
+    order. Every path to what lies below a tensor of the chain goes through it."""
+    tensor = root
+    while True:
+        node, below = tensor._node, None
+        for t in node.inputs:
+            if t._node is not None:
+                if below is not None:           # two ways down (or one tensor read twice)
+                    return _walk_sorted(tensor, grad, retain_graph)
+                below = t
+        grad_below = None
+        for parent, g in zip(node.inputs, _vjp(node, grad, retain_graph)):
+            if g is None or not parent.requires_grad:
+                continue
+            if _anomaly:
+                check_finite(g, f"backward of '{node.name}'", "backward")
+            if parent is below:
+                grad_below = g
+            else:
+                parent._accumulate(g)
+        if grad_below is None:
+            return
+        tensor, grad = below, grad_below
+
+
+def _vjp(node, grad_out, retain_graph):
+    """``node.vjp(grad_out)``, freeing what the node kept unless the graph is retained."""
+    vjp = node.vjp
+    if vjp is None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (through "
+            f"'{node.name}'): its saved values were freed after the first "
+            f"backward. Expected backward(retain_graph=True) on the first call "
+            f"if you need to back-propagate twice.")
+    grad_inputs = vjp(grad_out)
+    if not retain_graph:
+        node.vjp, node.inputs = None, ()        # free what the call kept
+    return grad_inputs
+
+
+def _walk_sorted(root, grad, retain_graph):
     grads = {id(root): grad}
-    order = _chain(root) or reversed(_topological_order(root))
-    for tensor in order:
+    for tensor in reversed(_topological_order(root)):
         grad_out = grads.pop(id(tensor), None)
         if grad_out is None:
             continue
         node = tensor._node
-        if node.vjp is None:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (through "
-                f"'{node.name}'): its saved values were freed after the first "
-                f"backward. Expected backward(retain_graph=True) on the first call "
-                f"if you need to back-propagate twice.")
-        inputs, grad_inputs = node.inputs, node.vjp(grad_out)
-        if not retain_graph:
-            node.vjp, node.inputs = None, ()     # free what the call kept
-        for parent, g in zip(inputs, grad_inputs):
+        inputs = node.inputs
+        for parent, g in zip(inputs, _vjp(node, grad_out, retain_graph)):
             if g is None or not parent.requires_grad:
                 continue
             if _anomaly:

@@ -52,12 +52,10 @@ class LayerCall:
 
     def vjp(self, grad_output):
         """The graph node's vector-Jacobian product: run the layer's backward."""
-        if self.pending is _CHAIN and not autograd._anomaly:
-            for child in reversed(self.children):       # Sequential.backward, inline
-                grad_output = _leaf_backward(child, grad_output)
-            return (grad_output,)
+        if self.pending is _CHAIN:
+            return (_chain_backward(self, grad_output),)
         if not self.children and self.module._leaf_layer and not autograd._anomaly:
-            return (_leaf_backward(self, grad_output),)
+            return (_leaf_backward(self.module, self.saved, grad_output),)
         _backwarding.append(self)
         try:
             grad_input = self.module.backward(grad_output)
@@ -123,17 +121,41 @@ def _run_forward(module, x, args, record):
 
 
 def _run_chain(module, x, record):
-    """``Sequential.forward`` when every child is a leaf layer: the children's records made
-    in one loop, without ``Module.__call__`` and ``call_layer`` for each."""
+    """``Sequential.forward`` when every child is a leaf layer, in one loop: each child's
+    forward runs on a copy of its attribute dict, as in ``_run_forward``, and the pair
+    ``(child, copy)`` is its record (a leaf calls nothing, so nothing else need be kept)."""
     children, needs = record.children, record.needs_input_grad
     for m in module._modules.values():
-        child = LayerCall(m, x, needs)
-        x = _run_forward(m, x, (), child)
-        children.append(child)
+        own = m.__dict__
+        saved = own.copy()
+        saved["needs_input_grad"] = needs
+        _set_attr(m, "__dict__", saved)     # what forward sets on self goes into the copy
+        try:
+            h = m.forward(x)
+        except Exception as e:
+            _forwarding.append(LayerCall(m, x, needs))     # (so that the note names the child)
+            _noted(e, m)
+            _forwarding.pop()
+            raise
+        finally:
+            _set_attr(m, "__dict__", own)   # the object is left exactly as it was
+        x = h if type(h) is np.ndarray else _check_output(m, h)
+        children.append((m, saved))
         needs = True
-    record.saved = module.__dict__.copy()   # (for the general path, under detect_anomaly)
     record.pending = _CHAIN                 # its vjp runs the children's backwards inline
     return x
+
+
+def _chain_backward(record, grad_output):
+    """``Sequential.backward`` for a chain: each child's backward in reverse, on its own copy."""
+    children = record.children
+    for i in range(len(children) - 1, -1, -1):
+        module, saved = children[i]
+        grad_output = _leaf_backward(module, saved, grad_output)
+        if autograd._anomaly:               # (turned on after this forward ran)
+            where = f"{type(record.module).__name__}[{i}] ({type(module).__name__})"
+            _check_backward(module, where, grad_output)
+    return grad_output
 
 
 def _give_grads(module):
@@ -143,15 +165,14 @@ def _give_grads(module):
             p.grad = p._new_grad()
 
 
-def _leaf_backward(record, grad_output):
-    """A leaf layer's backward on its own record, as ``with_record`` runs it (a leaf layer
-    calls no child's backward, so there is nothing to track)."""
-    module = record.module
+def _leaf_backward(module, saved, grad_output):
+    """A leaf layer's backward on its own record's attribute dict ``saved``, as ``with_record``
+    runs it (a leaf layer calls no child's backward, so there is nothing to track)."""
     for p in module._parameters.values():   # _give_grads, inline: this runs per layer per step
         if p is not None and p.grad is None and p.requires_grad:
             p.grad = p._new_grad()
     own = module.__dict__
-    _set_attr(module, "__dict__", record.saved)  # this call's attributes, for this call's backward
+    _set_attr(module, "__dict__", saved)    # this call's attributes, for this call's backward
     try:
         return type(module).backward.__wrapped__(module, grad_output)
     finally:
@@ -191,18 +212,18 @@ def _check_output(module, h):
 
 def _call_top_level(module, x, args):
     # top level: a Tensor or an array comes in, a Tensor goes out
-    x_tensor = x if isinstance(x, Tensor) else None
-    x = x.data if x_tensor is not None else np.asarray(x)
+    if isinstance(x, Tensor):
+        x_tensor, x = x, x.data
+    else:
+        x_tensor, x = None, np.asarray(x)
     first = module._first_param()
-    if x.dtype.kind == "f" and first is not None and first.data.dtype != x.dtype \
-            and first.data.dtype.kind == "f":
-        x = x.astype(first.data.dtype)      # e.g. float64 sklearn data into a float32 model
-    if len(args) == 1:                      # a loss's target: a constant array
-        if isinstance(args[0], Tensor):
-            args = (args[0].data,)
-    elif args:
+    if first is not None:
+        dtype = first.data.dtype
+        if x.dtype != dtype and x.dtype.kind == "f" and dtype.kind == "f":
+            x = x.astype(dtype)             # e.g. float64 sklearn data into a float32 model
+    if args:                                # (a loss's target: a constant array)
         args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
-    needs_input = autograd._grad_enabled and x_tensor is not None and x_tensor.requires_grad
+    needs_input = x_tensor is not None and x_tensor.requires_grad and autograd._grad_enabled
     record = LayerCall(module, x, needs_input)
     _path.append(module)
     try:
@@ -319,7 +340,7 @@ def with_record(backward):
         if left:
             _missed(self, left)
         if autograd._anomaly:
-            _check_backward(record, grad_input)
+            _check_backward(self, record.where or type(self).__name__, grad_input)
         return grad_input
     wrapped.__wrapped__ = backward
     wrapped.__doc__, wrapped.__name__, wrapped.__qualname__ = \
@@ -343,10 +364,9 @@ def _missed(module, left):
                        f"per call in forward (in reverse order)")
 
 
-def _check_backward(record, grad_input):
+def _check_backward(module, where, grad_input):
     """Under ``detect_anomaly``: the layer's dL/dx and parameter gradients must be finite."""
-    where = record.where or type(record.module).__name__
     autograd.check_finite(grad_input, where, "backward")
-    for name, p in record.module._parameters.items():
+    for name, p in module._parameters.items():
         if p is not None and p.grad is not None:
             autograd.check_finite(p.grad, f"{where}.{name}.grad", "backward")

@@ -376,12 +376,12 @@ def test_a_chain_is_one_record_per_child_call_and_frees_them_after_backward():
     out = model(np.ones((2, 2, 4)))
     call = out._node.vjp.__self__
     assert call.pending is record._CHAIN
-    assert [c.module for c in call.children] == modules                 # lin twice, in order
-    assert all(c.saved is not None and c.children == [] for c in call.children)
-    linear_records = [c.saved for c in call.children if c.module is modules[3]]
+    assert [m for m, _ in call.children] == modules                     # lin twice, in order
+    assert all(type(saved) is dict for _, saved in call.children)       # (child, its own dict)
+    linear_records = [saved for m, saved in call.children if m is modules[3]]
     assert len(linear_records) == 2 and linear_records[0]["x"] is not linear_records[1]["x"]
     assert "x" not in modules[3].__dict__                               # nothing left on the layer
-    refs = [weakref.ref(c.saved["x"]) for c in call.children if "x" in c.saved]
+    refs = [weakref.ref(saved["x"]) for _, saved in call.children if "x" in saved]
     out.sum().backward()
     assert out._node.vjp is None                                        # the node let go ...
     del call, linear_records
@@ -440,3 +440,30 @@ def test_an_error_inside_a_chain_names_the_child():
         model(np.ones((5, 4), np.float32))
     assert "Sequential[2]" in str(info.value)
     assert not any("x" in m.__dict__ for m in model)                    # nothing half-kept
+    assert any("in Sequential[2] (Linear)" in note for note in info.value.__notes__)
+
+
+def test_a_chain_recorded_before_detect_anomaly_is_checked_in_its_backward():
+    modules = _chain_modules()
+    _, plain = _run(nn.Sequential, modules)
+    x = mt.tensor(np.linspace(-2, 2, 24).reshape(3, 2, 4), dtype=np.float64, requires_grad=True)
+    model = nn.Sequential(*modules)
+    for p in model.parameters():
+        p.grad = None
+    loss = nn.NLLLoss()(model(x), np.array([0, 3, 1]))                 # recorded as a chain
+    with mt.detect_anomaly():
+        loss.backward()
+    for a, b in zip(plain, [x.grad] + [p.grad for p in model.parameters()]):
+        np.testing.assert_array_equal(a, b)
+
+    class Blowup(nn.Identity):                                          # inf in dL/dx only
+        _leaf_layer = True
+
+        def backward(self, grad_h):
+            return grad_h / 0.0
+
+    model = nn.Sequential(nn.Linear(4, 3), Blowup(), nn.ReLU())
+    out = model(mt.tensor(np.ones((2, 4), np.float32), requires_grad=True))
+    with mt.detect_anomaly(), pytest.raises(mt.autograd.AnomalyError, match=r"Sequential\[1\] \(Blowup\)"), \
+                np.errstate(divide="ignore", invalid="ignore"):
+        out.sum().backward()

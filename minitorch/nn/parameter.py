@@ -20,7 +20,7 @@ class Parameter(Tensor):
         (2, 3)
     """
 
-    __slots__ = ("_grads_from",)
+    __slots__ = ("_grads_from", "_next_grad")
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
@@ -31,14 +31,22 @@ class Parameter(Tensor):
         self.data, self.grad, self._node = array, None, None
         self.requires_grad = bool(requires_grad)
         self._grads_from = None     # an optimizer's flat layout (a weak reference), once laid out
+        self._next_grad = None      # a zeroed view of that layout's gradients, ready for .grad
 
     def _new_grad(self):
         """A zero gradient, given to a parameter whose ``.grad`` is None before a layer's backward.
 
         A parameter an optimizer has laid out flat gets its view of the flat
         gradient array when no one else holds it (see ``optim/flat.py``): the
-        step then needs no copy. Any other gets a new zero array.
+        step then needs no copy. The optimizer's ``zero_grad`` zeroes all
+        those views in one pass and leaves each parameter its own, ready.
+        Any other parameter gets a new zero array.
         """
+        ready = self._next_grad
+        if ready is not None:
+            self._next_grad = None
+            if ready.shape == self.data.shape and ready.dtype == self.data.dtype:
+                return ready
         source = self._grads_from
         if source is not None:
             flat = source()
@@ -59,7 +67,7 @@ class Parameter(Tensor):
     def __getstate__(self):
         # a copy or a pickle is laid out by no optimizer (and a weak reference cannot be pickled)
         state, slots = super().__getstate__()
-        return state, {**slots, "_grads_from": None}
+        return state, {**slots, "_grads_from": None, "_next_grad": None}
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

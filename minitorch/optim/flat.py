@@ -20,6 +20,9 @@ parameter get a new array instead, so what the user holds never changes).
 When every member's ``.grad`` is its view at the step, the rule reads the
 flat array as it is; otherwise the gradients are copied into a separate flat
 array first (so is a rule that changes ``g`` in place given a copy).
+The optimizer's ``zero_grad`` zeroes the whole flat gradient in one pass,
+when the same counts allow it, and leaves each parameter its view, ready
+for its next ``.grad``.
 
 A parameter of more than ``FlatGroup.max_size`` elements is left apart and
 updated on its own, in place: its update is dominated by passes over its own
@@ -126,14 +129,19 @@ class FlatGroup:
         self.nones = [None] * len(self.params)
         self.pending = None
         self.position = {id(p): i for i, p in enumerate(members)}
+        # the members that take zero gradients from here: Parameters (a plain Tensor has no slot)
+        self.takers = [p for p in members if hasattr(type(p), "_grads_from")]
+        self.taker_views = [v for p, v in zip(members, self.grad_views)
+                            if hasattr(type(p), "_grads_from")]
         ref = weakref.ref(self)
-        for p in members:
-            if hasattr(type(p), "_grads_from"):     # a Parameter (a plain Tensor has no slot)
-                p._grads_from = ref                 # where its zero gradients come from
+        for p in self.takers:
+            p._grads_from = ref                     # where its zero gradients come from
         # what reference counts read when nothing else holds them (measured here, the same way
         # zero_grad_for measures, so that the interpreter's own counting cancels out)
+        # (no local variable may hold a gradient view here)
         self.grad_refs = sys.getrefcount(self.grad)
         self.view_refs = self._view_refs(0)
+        self.all_view_refs = self._all_view_refs()
 
     @classmethod
     def build(cls, optimizer, group):
@@ -214,6 +222,21 @@ class FlatGroup:
         view = self.grad_views[i]
         view.fill(0)
         return view
+
+    def zero_grads(self):
+        """After ``zero_grad``: zero the whole flat gradient in one pass and leave each member
+        its view, ready to be its next ``.grad`` (``Parameter._new_grad``), unless someone
+        else holds one of the views or the array (then each member is served on its own)."""
+        for p in self.takers:
+            p._next_grad = None
+        if self._all_view_refs() != self.all_view_refs or sys.getrefcount(self.grad) != self.grad_refs:
+            return                                  # held elsewhere: it may still be read
+        self.grad.fill(0)
+        for p, view in zip(self.takers, self.taker_views):
+            p._next_grad = view
+
+    def _all_view_refs(self):
+        return list(map(sys.getrefcount, self.grad_views))
 
     def _view_refs(self, i):
         view = self.grad_views[i]

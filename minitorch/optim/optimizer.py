@@ -220,6 +220,9 @@ class Optimizer:
                         p.grad = None
                     else:
                         p.grad.fill(0)
+            flat = self._flat.get(id(group)) if set_to_none else None
+            if flat is not None:
+                flat.zero_grads()           # the next gradients, zeroed in one pass (flat.py)
 
     def add_param_group(self, param_group):
         """Add a group of parameters, with options that override the defaults.

@@ -517,3 +517,31 @@ def test_a_kept_gradient_is_not_handed_out_again():
     opt.zero_grad()
     loss_fn(model(batches[5][0]), batches[5][1]).backward()
     assert all(p.grad is v for p, v in zip(model.parameters(), flat.grad_views))   # back in
+
+
+def test_zero_grad_zeroes_the_flat_gradient_in_one_pass_for_the_next_backward():
+    model, batches = _mlp_and_batches()
+    reference, _ = _mlp_and_batches()
+    opt, loss_fn = SGD(model.parameters(), lr=0.1, momentum=0.9), nn.CrossEntropyLoss()
+    _steps(model, opt, batches[:3])
+    _steps(reference, SGD(reference.parameters(), lr=0.1, momentum=0.9, fused=False), batches[:3])
+    flat = flat_of(opt)
+    assert np.any(flat.grad != 0)
+    opt.zero_grad()
+    assert all(p.grad is None for p in model.parameters())              # as PyTorch leaves them
+    np.testing.assert_array_equal(flat.grad, 0)                         # zeroed, all at once
+    x, y = batches[3]
+    for q in reference.parameters():
+        q.grad = None
+    loss_fn(model(x), y).backward()
+    loss_fn(reference(x), y).backward()
+    assert all(p.grad is v for p, v in zip(model.parameters(), flat.grad_views))
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)
+    # a parameter that changed dtype after zero_grad gets a gradient of its new dtype
+    assert flat.grad.dtype == np.float32
+    opt.zero_grad()
+    model.double()
+    loss_fn(model(x), y).backward()
+    assert all(p.grad.dtype == np.float64 and not np.shares_memory(p.grad, flat.grad)
+               for p in model.parameters())

@@ -288,7 +288,7 @@ def test_code_blocks_finds_fences_languages_and_indented_blocks():
 
 def test_excerpt_check_accepts_the_source_and_refuses_a_changed_line():
     check_excerpt("# (excerpt from minitorch/nn/linear.py, class Linear.backward)\n"
-                  "x, w = self.x, self.weight\n...\nreturn grad_h @ w.data"
+                  "x, w, b = self.x, self.weight, self.bias\n...\nreturn grad_h @ w.data"
                   "                           # dL/dx = Wᵀ · dL/dh\n")
     with pytest.raises(AssertionError, match="not in the source"):
         check_excerpt("# (excerpt from minitorch/nn/linear.py, class Linear)\n"
@@ -296,7 +296,7 @@ def test_excerpt_check_accepts_the_source_and_refuses_a_changed_line():
     with pytest.raises(AssertionError, match="not in the source"):      # order matters
         check_excerpt("# (excerpt from minitorch/nn/linear.py, class Linear)\n"
                       "return grad_h @ w.data                           # dL/dx = Wᵀ · dL/dh\n"
-                      "x, w = self.x, self.weight\n")
+                      "x, w, b = self.x, self.weight, self.bias\n")
 
 
 def test_output_blocks_are_compared_with_what_was_printed(tmp_path):

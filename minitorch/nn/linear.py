@@ -42,6 +42,7 @@ class Linear(Module):
     """
 
     _leaf_layer = True
+    _zero_grads_first = False       # backward gives its gradients with Parameter.add_grad
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
@@ -80,7 +81,10 @@ class Linear(Module):
 
         These are the lecture's dL/dW = dL/dh · xᵀ, dL/db = dL/dh and
         dL/dx = Wᵀ · dL/dh, written for a batch of rows (the outer product
-        summed over the batch). dL/dx is None when nothing needs it.
+        summed over the batch). ``p.add_grad(f, *args)`` is ``p.grad +=
+        f(*args)``, with the first gradient of a backward computed straight
+        into ``.grad`` (see :meth:`Parameter.add_grad`). dL/dx is None when
+        nothing needs it.
 
         Args:
             grad_h (numpy.ndarray): dL/dh, shape (\*, out_features).
@@ -88,15 +92,14 @@ class Linear(Module):
         Returns:
             numpy.ndarray or None: dL/dx, shape (\*, in_features).
         """
-        x, w = self.x, self.weight
+        x, w, b = self.x, self.weight, self.bias
         if x.ndim != 2:                                  # (*, in) -> (N, in)
             x, grad_h2 = x.reshape(-1, self.in_features), grad_h.reshape(-1, self.out_features)
         else:
             grad_h2 = grad_h
-        if w.requires_grad:
-            w.grad += grad_h2.T @ x                      # dL/dW = dL/dh · xᵀ
-        if self.bias is not None and self.bias.requires_grad:
-            self.bias.grad += np.add.reduce(grad_h2, axis=0)   # dL/db = Σ dL/dh (a sum over rows)
+        w.add_grad(np.matmul, grad_h2.T, x)              # dL/dW += dL/dh · xᵀ
+        if b is not None:
+            b.add_grad(np.add.reduce, grad_h2, axis=0)   # dL/db += Σ dL/dh (a sum over rows)
         if not self.needs_input_grad:
             return None
         return grad_h @ w.data                           # dL/dx = Wᵀ · dL/dh

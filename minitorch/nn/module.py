@@ -82,6 +82,12 @@ class Module:
     #: the same in reverse, so a call of one whose children are all leaf layers is recorded
     #: as that chain, inline (``record._run_chain``).
     _chain = False
+    #: True (the default) for a layer whose backward adds into its parameters' ``.grad``
+    #: (``self.weight.grad += g``): each parameter whose ``.grad`` is None gets a zero array
+    #: before the backward runs. False for one that gives them with ``Parameter.add_grad``,
+    #: which starts from None itself (Linear). A subclass that defines its own backward is
+    #: True again unless it says otherwise.
+    _zero_grads_first = True
     _parameters = _SetByInit()
     _modules = _SetByInit()
 
@@ -97,6 +103,8 @@ class Module:
             cls._leaf_layer = False         # only a layer with its own backward can be one
         if "_chain" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
             cls._chain = False
+        if "_zero_grads_first" not in cls.__dict__ and own is not None:
+            cls._zero_grads_first = True
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -31,37 +31,88 @@ class Parameter(Tensor):
         self.data, self.grad, self._node = array, None, None
         self.requires_grad = bool(requires_grad)
         self._grads_from = None     # an optimizer's flat layout (a weak reference), once laid out
-        self._next_grad = None      # a zeroed view of that layout's gradients, ready for .grad
+        self._next_grad = None      # its view of that layout's gradients, ready for .grad
+
+    def add_grad(self, f, *args, **kwargs):
+        r"""dL/dθ += f(\*args, \*\*kwargs): a layer's backward adding its gradient for θ.
+
+        ``f`` is a numpy function that takes ``out=`` (``np.matmul``,
+        ``np.add.reduce``, ``np.multiply``, ...). The first gradient of a
+        backward (``.grad`` is None) is written by ``f`` straight into the
+        new ``.grad`` — the optimizer's flat gradient array when it is free
+        (see ``optim/flat.py``) — so there is no zero fill and no extra pass;
+        later ones are added. Nothing happens if θ does not require grad.
+
+        A layer whose backward gives its gradients this way says so with
+        ``_zero_grads_first = False``; the others get a zero ``.grad`` before
+        their backward runs, so ``self.weight.grad += g`` always works.
+
+        Example:
+            >>> import numpy as np
+            >>> from minitorch import nn
+            >>> w = nn.Parameter(np.zeros((2, 3)))
+            >>> g, x = np.ones((4, 2)), np.ones((4, 3))
+            >>> w.add_grad(np.matmul, g.T, x)       # dL/dW = dL/dh · xᵀ, summed over 4 rows
+            >>> w.add_grad(np.matmul, g.T, x)       # a second call adds
+            >>> w.grad
+            array([[8., 8., 8.],
+                   [8., 8., 8.]])
+        """
+        grad = self.grad
+        if grad is not None:
+            if self.requires_grad:
+                grad += f(*args, **kwargs)
+            return
+        if not self.requires_grad:
+            return
+        grad = self._next_grad              # (_flat_grad_view's first case, inline: per step)
+        if grad is not None and grad.dtype is self.data.dtype and grad.shape == self.data.shape:
+            self._next_grad = None
+        else:
+            grad = self._flat_grad_view()
+            if grad is None:
+                grad = np.empty(self.data.shape, self.data.dtype)
+        f(*args, out=grad, **kwargs)
+        self.grad = grad
 
     def _new_grad(self):
-        """A zero gradient, given to a parameter whose ``.grad`` is None before a layer's backward.
+        """A zero gradient, given to a parameter whose ``.grad`` is None before a layer's backward
+        (one that adds into ``.grad``, ``self.weight.grad += g``)."""
+        view = self._flat_grad_view()
+        if view is None:
+            return np.zeros(self.data.shape, self.data.dtype)
+        view.fill(0)
+        return view
 
-        A parameter an optimizer has laid out flat gets its view of the flat
-        gradient array when no one else holds it (see ``optim/flat.py``): the
-        step then needs no copy. The optimizer's ``zero_grad`` zeroes all
-        those views in one pass and leaves each parameter its own, ready.
-        Any other parameter gets a new zero array.
+    def _flat_grad_view(self):
+        """This parameter's view of its optimizer's flat gradient array, to become its ``.grad``
+        (the values in it are left from before: the caller overwrites them), or None.
+
+        A laid-out parameter gets it when no one else holds it (see
+        ``optim/flat.py``): the step then reads the gradient where it is. The
+        optimizer's ``zero_grad`` leaves each parameter its view, ready; else
+        the layout is asked.
         """
         ready = self._next_grad
         if ready is not None:
             self._next_grad = None
             if ready.shape == self.data.shape and ready.dtype == self.data.dtype:
                 return ready
+            del ready
         source = self._grads_from
-        if source is not None:
-            flat = source()
-            grad = flat.zero_grad_for(self) if flat is not None else None
-            if grad is not None:
-                return grad
-        return np.zeros(self.data.shape, self.data.dtype)
+        if source is None:
+            return None
+        flat = source()
+        return flat.grad_view_for(self) if flat is not None else None
 
     def _accumulate(self, grad):
-        """dL/dθ += grad (from the graph's operations), starting from ``_new_grad`` when None."""
+        """dL/dθ += grad (from the graph's operations); the first one is copied into the flat view."""
         if self.grad is None and self._grads_from is not None:
-            view = self._new_grad()
-            np.copyto(view, np.reshape(grad, view.shape), casting="unsafe")
-            self.grad = view
-            return
+            view = self._flat_grad_view()
+            if view is not None:
+                np.copyto(view, np.reshape(grad, view.shape), casting="unsafe")
+                self.grad = view
+                return
         super()._accumulate(grad)
 
     def __getstate__(self):

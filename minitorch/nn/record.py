@@ -159,18 +159,21 @@ def _chain_backward(record, grad_output):
 
 
 def _give_grads(module):
-    """A zero ``.grad`` for each of the module's parameters that has none, so that += works."""
-    for p in module._parameters.values():
-        if p is not None and p.grad is None and p.requires_grad:
-            p.grad = p._new_grad()
+    """A zero ``.grad`` for each of the module's parameters that has none, so that += works
+    (unless its backward gives them itself, with ``Parameter.add_grad``)."""
+    if module._zero_grads_first:
+        for p in module._parameters.values():
+            if p is not None and p.grad is None and p.requires_grad:
+                p.grad = p._new_grad()
 
 
 def _leaf_backward(module, saved, grad_output):
     """A leaf layer's backward on its own record's attribute dict ``saved``, as ``with_record``
     runs it (a leaf layer calls no child's backward, so there is nothing to track)."""
-    for p in module._parameters.values():   # _give_grads, inline: this runs per layer per step
-        if p is not None and p.grad is None and p.requires_grad:
-            p.grad = p._new_grad()
+    if module._zero_grads_first:            # _give_grads, inline: this runs per layer per step
+        for p in module._parameters.values():
+            if p is not None and p.grad is None and p.requires_grad:
+                p.grad = p._new_grad()
     own = module.__dict__
     _set_attr(module, "__dict__", saved)    # this call's attributes, for this call's backward
     try:

@@ -11,18 +11,19 @@ likewise becomes a view into a flat state array. A step then runs the rule
 once on the flat arrays: a dozen numpy calls per group, instead of a dozen
 per parameter.
 
-Gradients live there too, when they can. A layer's backward asks a parameter
-whose ``.grad`` is None for a zero gradient (``Parameter._new_grad``); a
-laid-out parameter gets its view of the group's flat gradient array, zeroed,
-if nothing but the group holds that view or the array (reference counts
-tell: a ``.grad`` kept from an earlier step, or any view of it, makes the
+Gradients live there too, when they can. A layer's backward gives a
+parameter whose ``.grad`` is None its first gradient, either written
+straight into the new ``.grad`` (``Parameter.add_grad``, as ``Linear``
+does) or as a zero array to add into (``Parameter._new_grad``); a laid-out
+parameter gets its view of the group's flat gradient array for it, if
+nothing but the group holds that view or the array (reference counts tell:
+a ``.grad`` kept from an earlier step, or any view of it, makes the
 parameter get a new array instead, so what the user holds never changes).
-When every member's ``.grad`` is its view at the step, the rule reads the
-flat array as it is; otherwise the gradients are copied into a separate flat
-array first (so is a rule that changes ``g`` in place given a copy).
-The optimizer's ``zero_grad`` zeroes the whole flat gradient in one pass,
-when the same counts allow it, and leaves each parameter its view, ready
-for its next ``.grad``.
+The optimizer's ``zero_grad`` counts for the whole group at once and leaves
+each parameter its view, ready. When every member's ``.grad`` is its view
+at the step, the rule reads the flat array as it is; otherwise the
+gradients are copied into a separate flat array first (so is a rule that
+changes ``g`` in place given a copy).
 
 A parameter of more than ``FlatGroup.max_size`` elements is left apart and
 updated on its own, in place: its update is dominated by passes over its own
@@ -137,7 +138,7 @@ class FlatGroup:
         for p in self.takers:
             p._grads_from = ref                     # where its zero gradients come from
         # what reference counts read when nothing else holds them (measured here, the same way
-        # zero_grad_for measures, so that the interpreter's own counting cancels out)
+        # grad_view_for measures, so that the interpreter's own counting cancels out)
         # (no local variable may hold a gradient view here)
         self.grad_refs = sys.getrefcount(self.grad)
         self.view_refs = self._view_refs(0)
@@ -206,8 +207,8 @@ class FlatGroup:
                              f"has a gradient of shape {grad_shape}; expected the same shape")
         return grads
 
-    def zero_grad_for(self, p):
-        """Member ``p``'s view of the flat gradient, zeroed, or None if someone else may hold it.
+    def grad_view_for(self, p):
+        """Member ``p``'s view of the flat gradient (not zeroed), or None if someone else may hold it.
 
         ``p.grad`` is None here (the caller is about to give it a gradient),
         so the view is held only by this group, and the flat array only by
@@ -219,19 +220,16 @@ class FlatGroup:
             return None                             # not (or no longer) laid out here
         if self._view_refs(i) != self.view_refs or sys.getrefcount(self.grad) != self.grad_refs:
             return None                             # held elsewhere: it may still be read
-        view = self.grad_views[i]
-        view.fill(0)
-        return view
+        return self.grad_views[i]
 
-    def zero_grads(self):
-        """After ``zero_grad``: zero the whole flat gradient in one pass and leave each member
-        its view, ready to be its next ``.grad`` (``Parameter._new_grad``), unless someone
-        else holds one of the views or the array (then each member is served on its own)."""
+    def ready_grads(self):
+        """After ``zero_grad``: leave each member its view, ready to be its next ``.grad``
+        (``Parameter._flat_grad_view``), if no one else holds any of them or the array
+        (else each member asks on its own, ``grad_view_for``)."""
         for p in self.takers:
             p._next_grad = None
         if self._all_view_refs() != self.all_view_refs or sys.getrefcount(self.grad) != self.grad_refs:
             return                                  # held elsewhere: it may still be read
-        self.grad.fill(0)
         for p, view in zip(self.takers, self.taker_views):
             p._next_grad = view
 

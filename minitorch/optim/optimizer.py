@@ -222,7 +222,7 @@ class Optimizer:
                         p.grad.fill(0)
             flat = self._flat.get(id(group)) if set_to_none else None
             if flat is not None:
-                flat.zero_grads()           # the next gradients, zeroed in one pass (flat.py)
+                flat.ready_grads()          # each parameter's next .grad, ready (flat.py)
 
     def add_param_group(self, param_group):
         """Add a group of parameters, with options that override the defaults.

@@ -467,3 +467,35 @@ def test_a_chain_recorded_before_detect_anomaly_is_checked_in_its_backward():
     with mt.detect_anomaly(), pytest.raises(mt.autograd.AnomalyError, match=r"Sequential\[1\] \(Blowup\)"), \
                 np.errstate(divide="ignore", invalid="ignore"):
         out.sum().backward()
+
+
+def test_add_grad_writes_the_first_gradient_and_adds_the_next():
+    w = nn.Parameter(np.zeros((2, 3)))
+    g, x = np.arange(8.0).reshape(4, 2), np.arange(12.0).reshape(4, 3)
+    w.add_grad(np.matmul, g.T, x)
+    np.testing.assert_array_equal(w.grad, g.T @ x)
+    first = w.grad
+    w.add_grad(np.matmul, g.T, x)
+    assert w.grad is first                                      # added in place
+    np.testing.assert_array_equal(w.grad, 2 * (g.T @ x))
+    frozen = nn.Parameter(np.zeros(3), requires_grad=False)
+    frozen.add_grad(np.add.reduce, x, axis=0)
+    assert frozen.grad is None
+
+
+def test_a_linear_subclass_whose_backward_adds_into_grad_gets_zeros_first():
+    class Doubled(nn.Linear):               # its own backward, written with +=
+        def backward(self, grad_h):
+            self.weight.grad += 2 * grad_h.T @ self.x
+            self.bias.grad += 2 * grad_h.sum(axis=0)
+            return grad_h @ self.weight.data
+
+    assert nn.Linear._zero_grads_first is False and Doubled._zero_grads_first is True
+    mt.manual_seed(0)
+    layer, plain = Doubled(3, 2).double(), nn.Linear(3, 2).double()
+    plain.load_state_dict(layer.state_dict())
+    x = np.linspace(-1, 1, 12).reshape(4, 3)
+    layer(x).sum().backward()
+    plain(x).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad, 2 * plain.weight.grad)
+    np.testing.assert_array_equal(layer.bias.grad, 2 * plain.bias.grad)

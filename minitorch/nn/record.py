@@ -184,11 +184,50 @@ def _leaf_backward(module, saved, grad_output):
 
 def call_layer(module, args):
     """``module(x, *args)`` for a layer with its own backward."""
-    x = args[0]
     parent = _forwarding[-1] if _forwarding else None
-    if parent is None:
-        return _call_top_level(module, x, args[1:])
-    # inside a parent layer's forward: arrays in and out, the record joins the parent's
+    if parent is not None:
+        return _call_inside(module, parent, args)
+    # top level: a Tensor or an array comes in, a Tensor goes out
+    x = args[0]
+    if isinstance(x, Tensor):
+        x_tensor, x = x, x.data
+    else:
+        x_tensor, x = None, np.asarray(x)
+    first = module._first_param()
+    if first is not None:
+        dtype = first.data.dtype
+        if x.dtype != dtype and x.dtype.kind == "f" and dtype.kind == "f":
+            x = x.astype(dtype)             # e.g. float64 sklearn data into a float32 model
+    args = args[1:]
+    if args:                                # (a loss's target: a constant array)
+        args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+    needs_input = x_tensor is not None and x_tensor.requires_grad and autograd._grad_enabled
+    record = LayerCall(module, x, needs_input)
+    if module._leaf_layer and not autograd._anomaly:
+        h = _run_forward(module, x, args, record)   # a leaf calls no module: no path to keep
+    else:
+        _path.append(module)
+        try:
+            if (module._chain and not args and not autograd._anomaly
+                    and all(map(_is_leaf, module._modules.values()))):
+                h = _run_chain(module, x, record)
+            else:
+                h = _run_forward(module, x, args, record)
+        finally:
+            _path.pop()
+        if autograd._anomaly:
+            record.where = f"{location(module)} ({type(module).__name__})"
+            autograd.check_finite(h, record.where, "forward")
+    if not autograd._grad_enabled or not (needs_input or first is not None):
+        return Tensor._wrap(h)
+    return Tensor._wrap(h, autograd.Node((x_tensor,) if needs_input else (), record.vjp,
+                                         type(module).__name__))
+
+
+def _call_inside(module, parent, args):
+    """``module(x, *args)`` inside a parent layer's forward: arrays in and out, the record
+    joins the parent's."""
+    x = args[0]
     if type(x) is not np.ndarray and isinstance(x, Tensor):
         x = x.data
     record = LayerCall(module, x, parent.needs_input_grad if x is parent.input else True)
@@ -211,39 +250,6 @@ def _check_output(module, h):
         raise TypeError(f"{type(module).__name__}.forward returned a Tensor: a layer with its "
                         f"own backward computes on numpy arrays and returns an array")
     return np.asarray(h) if np.isscalar(h) else h   # other array-likes (dual numbers) pass
-
-
-def _call_top_level(module, x, args):
-    # top level: a Tensor or an array comes in, a Tensor goes out
-    if isinstance(x, Tensor):
-        x_tensor, x = x, x.data
-    else:
-        x_tensor, x = None, np.asarray(x)
-    first = module._first_param()
-    if first is not None:
-        dtype = first.data.dtype
-        if x.dtype != dtype and x.dtype.kind == "f" and dtype.kind == "f":
-            x = x.astype(dtype)             # e.g. float64 sklearn data into a float32 model
-    if args:                                # (a loss's target: a constant array)
-        args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
-    needs_input = x_tensor is not None and x_tensor.requires_grad and autograd._grad_enabled
-    record = LayerCall(module, x, needs_input)
-    _path.append(module)
-    try:
-        if (module._chain and not args and not autograd._anomaly
-                and all(map(_is_leaf, module._modules.values()))):
-            h = _run_chain(module, x, record)
-        else:
-            h = _run_forward(module, x, args, record)
-    finally:
-        _path.pop()
-    if autograd._anomaly:
-        record.where = f"{location(module)} ({type(module).__name__})"
-        autograd.check_finite(h, record.where, "forward")
-    if not autograd._grad_enabled or not (needs_input or first is not None):
-        return Tensor._wrap(h)
-    return Tensor._wrap(h, autograd.Node((x_tensor,) if needs_input else (), record.vjp,
-                                         type(module).__name__))
 
 
 def call_composite(module, args, kwargs):

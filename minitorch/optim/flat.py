@@ -128,6 +128,12 @@ class FlatGroup:
         first = len(self.params) + 2 * len(members)
         self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
         self.nones = [None] * len(self.params)
+        # each parameter's .grad when all is as handed out: its view, or None without a gradient
+        # (a parameter updated apart has no such slot: object() is nothing's gradient)
+        views = iter(self.grad_views)
+        self.grad_slots = [next(views) if lay else None if not w else object()
+                           for w, lay in zip(with_grad, laid_out)]
+        del views
         self.pending = None
         self.position = {id(p): i for i, p in enumerate(members)}
         # the members that take zero gradients from here: Parameters (a plain Tensor has no slot)
@@ -188,24 +194,24 @@ class FlatGroup:
         if len(params) != len(self.params) or group is not self.group:
             return None
         grads = list(map(_grad, params))
-        if list(map(is_not, grads, self.nones)) != self.with_grad:
+        if all(map(is_, grads, self.grad_slots)):
+            result = self.grad_views                # the flat gradient, as handed out
+        elif list(map(is_not, grads, self.nones)) != self.with_grad:
             return None                             # not the same parameters with a gradient
-        if len(grads) != len(self.members):
-            grads = list(compress(grads, self.laid_out))
+        else:
+            result = grads if len(grads) == len(self.members) else list(compress(grads, self.laid_out))
         members, states = self.members, self.states
         seen = list(chain(params, map(_data, members), map(optimizer.state.get, members),
                           chain.from_iterable(map(dict.values, states))))
         if (len(seen) != len(self.expected) or not all(map(is_, seen, self.expected))
                 or optimizer._state_keys(group) != self.keys):
             return None                             # rebound, replaced, or a new option
-        if all(map(is_, grads, self.grad_views)):
-            return self.grad_views                  # the flat gradient, as handed out
-        if list(map(_shape, grads)) != self.shapes:
-            shape, grad_shape = next((s, g.shape) for s, g in zip(self.shapes, grads)
+        if result is not self.grad_views and list(map(_shape, result)) != self.shapes:
+            shape, grad_shape = next((s, g.shape) for s, g in zip(self.shapes, result)
                                      if g.shape != s)
             raise ValueError(f"{type(optimizer).__name__}.step: a parameter of shape {shape} "
                              f"has a gradient of shape {grad_shape}; expected the same shape")
-        return grads
+        return result
 
     def grad_view_for(self, p):
         """Member ``p``'s view of the flat gradient (not zeroed), or None if someone else may hold it.

@@ -76,8 +76,8 @@ class SGD(Optimizer):
     def _init_state(self, state, theta, group):
         state_array(state, "momentum_buffer", theta, fill=None)    # made from g at its first step
 
-    def _writes_grad(self, group):
-        return super()._writes_grad(group) or group["nesterov"]
+    def _writes_grad(self, group):      # (Optimizer._writes_grad, and Nesterov's g += μb)
+        return bool(group["maximize"] or group["weight_decay"] or group["nesterov"])
 
     def _update(self, theta, g, state, group, tmp):
         lr, momentum = float(group["lr"]), float(group["momentum"])

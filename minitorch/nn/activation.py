@@ -21,11 +21,9 @@ def _log_max(dtype):
     return t
 
 
-# e^t overflows for t above this, by dtype character (for a complex dtype, above it in the
-# real part: the complex step of gradcheck runs through Sigmoid too)
-# (not float16, whose σ at its cap, 1.5e-5, is not negligible: it takes np.errstate instead)
-_LOG_MAX = {np.dtype(t).char: _log_max(t) for t in (np.float32, np.float64, np.longdouble,
-                                                     np.complex64, np.complex128, np.clongdouble)}
+# e^t overflows for t above this, in the real part, by complex dtype character: the complex
+# step of gradcheck runs through Sigmoid, and an inf must not meet the imaginary part there
+_LOG_MAX = {np.dtype(t).char: _log_max(t) for t in (np.complex64, np.complex128, np.clongdouble)}
 
 
 class Sigmoid(Module):
@@ -47,20 +45,21 @@ class Sigmoid(Module):
     def forward(self, x):
         """h = 1 / (1 + e⁻ˣ), elementwise; keeps h for backward.
 
-        Computed in place in one new array. −x is first capped at log(largest
-        float), where e⁻ˣ would overflow: σ(x) is below the smallest normal
-        float there (about 3e-39 in float32), and no overflow warning is raised.
+        Where x < −log(largest float), e⁻ˣ overflows to inf and h is 0, as it
+        should be (σ(x) is below the smallest normal float there), with no
+        warning. For a complex x (gradcheck's complex step) −x is capped there
+        instead, so that no inf meets the imaginary part.
         """
-        cap = _LOG_MAX.get(x.dtype.char) if type(x) is np.ndarray and x.ndim else None
-        if cap is None:         # float16, integers, a 0-d array, dual numbers: as written
-            with np.errstate(over="ignore"):             # e⁻ˣ = inf gives h = 0, as it should
+        with np.errstate(over="ignore"):                 # e⁻ˣ = inf gives h = 0, as it should
+            if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
+                h = np.negative(x)                       # computed in place, in one new array
+                np.exp(h, out=h)                         # e⁻ˣ
+                h += 1
+                np.reciprocal(h, out=h)                  # h = 1 / (1 + e⁻ˣ)
+            elif getattr(x, "dtype", None) is not None and x.dtype.char in _LOG_MAX:
+                h = 1 / (1 + np.exp(np.minimum(-x, _LOG_MAX[x.dtype.char])))
+            else:                                        # integers, 0-d arrays, dual numbers
                 h = 1 / (1 + np.exp(-x))
-        else:                   # the same, in one new array, with −x capped where e⁻ˣ overflows
-            h = np.negative(x)
-            np.minimum(h, cap, out=h)
-            np.exp(h, out=h)                             # e⁻ˣ
-            h += 1
-            np.reciprocal(h, out=h)                      # h = 1 / (1 + e⁻ˣ)
         self.h = h
         return h
 

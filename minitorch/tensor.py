@@ -255,7 +255,7 @@ class Tensor:
                     f"grad can be implicitly created only for scalar outputs: expected a "
                     f"one-element tensor, got shape {self.shape}; pass gradient= "
                     f"(dL/d(output), an array of shape {self.shape})")
-            gradient = np.array(1, self.data.dtype).reshape(self.data.shape)   # dL/dL = 1
+            gradient = np.array(1, self.data.dtype, ndmin=self.data.ndim)    # dL/dL = 1
         else:
             gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
             if gradient.shape != self.shape:

@@ -97,6 +97,8 @@ class Module:
         if own is not None and not getattr(own, "_with_record", False):
             cls.backward = record.with_record(own)
         cls._is_layer = any("backward" in k.__dict__ for k in cls.__mro__[:-1] if k is not Module)
+        if cls.__call__ in (Module.__call__, record.call_layer):    # (not one of the user's own)
+            cls.__call__ = record.call_layer if cls._is_layer else Module.__call__
         if "_leaf_layer" not in cls.__dict__ and ("forward" in cls.__dict__ or own is not None):
             cls._leaf_layer = False
         if cls._leaf_layer and not cls._is_layer:
@@ -117,8 +119,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} is missing the required forward method")
 
     def __call__(self, *args, **kwargs):
+        # a composite's call; a layer class (one with its own backward) has record.call_layer
+        # as its __call__ instead (set in __init_subclass__), one Python call less per call
         if self._is_layer and args and not kwargs:
-            return record.call_layer(self, args)
+            return record.call_layer(self, *args)
         return record.call_composite(self, args, kwargs)
 
     def backward(self, grad_output):

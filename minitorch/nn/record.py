@@ -170,7 +170,7 @@ def _give_grads(module):
 def _leaf_backward(module, saved, grad_output):
     """A leaf layer's backward on its own record's attribute dict ``saved``, as ``with_record``
     runs it (a leaf layer calls no child's backward, so there is nothing to track)."""
-    if module._zero_grads_first:            # _give_grads, inline: this runs per layer per step
+    if module._zero_grads_first and module._parameters:    # (_give_grads, inline: per layer)
         for p in module._parameters.values():
             if p is not None and p.grad is None and p.requires_grad:
                 p.grad = p._new_grad()
@@ -182,8 +182,10 @@ def _leaf_backward(module, saved, grad_output):
         _set_attr(module, "__dict__", own)
 
 
-def call_layer(module, args):
-    """``module(x, *args)`` for a layer with its own backward."""
+def call_layer(module, *args, **kwargs):
+    """``module(x, *args)`` for a layer with its own backward: a layer class's ``__call__``."""
+    if kwargs or not args:
+        return call_composite(module, args, kwargs)
     parent = _forwarding[-1] if _forwarding else None
     if parent is not None:
         return _call_inside(module, parent, args)

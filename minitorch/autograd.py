@@ -192,8 +192,14 @@ def _walk(root, grad, retain_graph):
                 if below is not None:           # two ways down (or one tensor read twice)
                     return _walk_sorted(tensor, grad, retain_graph)
                 below = t
+        inputs, vjp = node.inputs, node.vjp
+        if vjp is None or retain_graph:
+            grad_inputs = _vjp(node, grad, retain_graph)    # (says why, if freed)
+        else:                                   # _vjp, inline: this runs per node per step
+            grad_inputs = vjp(grad)
+            node.vjp, node.inputs = None, ()    # free what the call kept
         grad_below = None
-        for parent, g in zip(node.inputs, _vjp(node, grad, retain_graph)):
+        for parent, g in zip(inputs, grad_inputs):
             if g is None or not parent.requires_grad:
                 continue
             if _anomaly:

@@ -201,7 +201,10 @@ def call_layer(module, *args, **kwargs):
         if x.dtype != dtype and x.dtype.kind == "f" and dtype.kind == "f":
             x = x.astype(dtype)             # e.g. float64 sklearn data into a float32 model
     args = args[1:]
-    if args:                                # (a loss's target: a constant array)
+    if len(args) == 1:                      # a loss's target: a constant array
+        if isinstance(args[0], Tensor):
+            args = (args[0].data,)
+    elif args:
         args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     needs_input = x_tensor is not None and x_tensor.requires_grad and autograd._grad_enabled
     record = LayerCall(module, x, needs_input)

@@ -66,8 +66,9 @@ class Sigmoid(Module):
     def backward(self, grad_h):
         """dL/dx = dL/dh ⊙ h ⊙ (1 − h), from the h that forward kept."""
         h = self.h
-        grad_x = grad_h * h
-        grad_x *= 1 - h                                  # dσ/dx = σ(1−σ)
+        grad_x = 1 - h
+        grad_x *= grad_h
+        grad_x *= h                                      # dσ/dx = σ(1−σ)
         return grad_x
 
 

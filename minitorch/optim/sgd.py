@@ -82,7 +82,8 @@ class SGD(Optimizer):
     def _update(self, theta, g, state, group, tmp):
         lr, momentum = float(group["lr"]), float(group["momentum"])
         dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-        g = effective_grad(g, theta, weight_decay, group["maximize"], tmp)   # g ← ±∇f(θ) + λθ
+        if weight_decay or group["maximize"]:
+            g = effective_grad(g, theta, weight_decay, group["maximize"], tmp)   # g ← ±∇f(θ) + λθ
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:

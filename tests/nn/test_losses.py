@@ -174,3 +174,18 @@ def test_bce_rejects_inputs_outside_0_1():
 def test_cross_entropy_rejects_a_weight_of_the_wrong_length():
     with pytest.raises(ValueError, match=r"weight of shape \(3,\)"):
         nn.CrossEntropyLoss(weight=np.ones(2))(np.zeros((2, 3)), np.array([0, 1]))
+
+
+@settings(**SETTINGS)
+@given(n=st.integers(1, 300), c=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_cross_entropy_row_maxima_are_those_of_ndarray_max(n, c, seed, dtype):
+    from minitorch.nn.loss import _row_max
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, c)) * 50).astype(dtype)
+    if n > 3:
+        x[1, rng.integers(c)] = np.nan                                  # NaN wins, as in max
+        x[2] = -np.inf
+    m = _row_max(x)
+    assert m.shape == (n, 1)
+    np.testing.assert_array_equal(m, x.max(axis=1, keepdims=True))

@@ -135,10 +135,7 @@ class TensorDataset(Dataset):
         a batch in place cannot change the data set; integer indices give copies.
         """
         arrays = self._read_only if isinstance(indices, slice) else self._arrays
-        if self._wrap is None:
-            return tuple([a[indices] for a in arrays])
-        wrap = _tensor_type()._wrap                 # (_as_given, inline: once per batch)
-        return tuple([wrap(a[indices]) if w else a[indices] for a, w in zip(arrays, self._wrap)])
+        return self._as_given(tuple([a[indices] for a in arrays]))
 
 
 def _read_only_view(a):

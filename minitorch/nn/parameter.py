@@ -58,20 +58,15 @@ class Parameter(Tensor):
             array([[8., 8., 8.],
                    [8., 8., 8.]])
         """
-        grad = self.grad
-        if grad is not None:
-            if self.requires_grad:
-                grad += f(*args, **kwargs)
-            return
         if not self.requires_grad:
             return
-        grad = self._next_grad              # (_flat_grad_view's first case, inline: per step)
-        if grad is not None and grad.dtype is self.data.dtype and grad.shape == self.data.shape:
-            self._next_grad = None
-        else:
-            grad = self._flat_grad_view()
-            if grad is None:
-                grad = np.empty(self.data.shape, self.data.dtype)
+        grad = self.grad
+        if grad is not None:
+            grad += f(*args, **kwargs)
+            return
+        grad = self._flat_grad_view()
+        if grad is None:
+            grad = np.empty(self.data.shape, self.data.dtype)
         f(*args, out=grad, **kwargs)
         self.grad = grad
 

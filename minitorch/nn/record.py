@@ -161,7 +161,7 @@ def _chain_backward(record, grad_output):
 def _give_grads(module):
     """A zero ``.grad`` for each of the module's parameters that has none, so that += works
     (unless its backward gives them itself, with ``Parameter.add_grad``)."""
-    if module._zero_grads_first:
+    if module._zero_grads_first and module._parameters:
         for p in module._parameters.values():
             if p is not None and p.grad is None and p.requires_grad:
                 p.grad = p._new_grad()
@@ -170,10 +170,8 @@ def _give_grads(module):
 def _leaf_backward(module, saved, grad_output):
     """A leaf layer's backward on its own record's attribute dict ``saved``, as ``with_record``
     runs it (a leaf layer calls no child's backward, so there is nothing to track)."""
-    if module._zero_grads_first and module._parameters:    # (_give_grads, inline: per layer)
-        for p in module._parameters.values():
-            if p is not None and p.grad is None and p.requires_grad:
-                p.grad = p._new_grad()
+    if module._zero_grads_first and module._parameters:    # (checked here too: the call is
+        _give_grads(module)                                 # skipped on the hot path)
     own = module.__dict__
     _set_attr(module, "__dict__", saved)    # this call's attributes, for this call's backward
     try:

@@ -91,9 +91,8 @@ class Adam(Optimizer):
         if group["decoupled_weight_decay"]:
             if weight_decay:
                 theta *= 1.0 - lr * weight_decay                # θ ← θ(1 − γλ)
-            if group["maximize"]:
-                g = effective_grad(g, theta, 0.0, True, tmp)
-        elif weight_decay or group["maximize"]:
+            g = effective_grad(g, theta, 0.0, group["maximize"], tmp)
+        else:
             g = effective_grad(g, theta, weight_decay, group["maximize"], tmp)  # g ← g + λθ
         m, v = state["exp_avg"], state["exp_avg_sq"]
         np.multiply(g, 1.0 - beta1, out=tmp)

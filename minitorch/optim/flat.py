@@ -232,14 +232,18 @@ class FlatGroup:
         """After ``zero_grad``: leave each member its view, ready to be its next ``.grad``
         (``Parameter._flat_grad_view``), if no one else holds any of them or the array
         (else each member asks on its own, ``grad_view_for``)."""
-        if self._all_view_refs() != self.all_view_refs or sys.getrefcount(self.grad) != self.grad_refs:
+        if not self._all_free():
             for p in self.takers:                   # some still hold theirs, unused: count again
                 p._next_grad = None
-            if (self._all_view_refs() != self.all_view_refs
-                    or sys.getrefcount(self.grad) != self.grad_refs):
+            if not self._all_free():
                 return                              # held elsewhere: it may still be read
         for p, view in zip(self.takers, self.taker_views):
             p._next_grad = view
+
+    def _all_free(self):
+        """Whether nothing but this group holds any gradient view or the flat gradient."""
+        return (self._all_view_refs() == self.all_view_refs
+                and sys.getrefcount(self.grad) == self.grad_refs)
 
     def _all_view_refs(self):
         return list(map(sys.getrefcount, self.grad_views))

@@ -76,14 +76,13 @@ class SGD(Optimizer):
     def _init_state(self, state, theta, group):
         state_array(state, "momentum_buffer", theta, fill=None)    # made from g at its first step
 
-    def _writes_grad(self, group):      # (Optimizer._writes_grad, and Nesterov's g += μb)
-        return bool(group["maximize"] or group["weight_decay"] or group["nesterov"])
+    def _writes_grad(self, group):
+        return super()._writes_grad(group) or group["nesterov"]     # (Nesterov: g += μb)
 
     def _update(self, theta, g, state, group, tmp):
         lr, momentum = float(group["lr"]), float(group["momentum"])
         dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
-        if weight_decay or group["maximize"]:
-            g = effective_grad(g, theta, weight_decay, group["maximize"], tmp)   # g ← ±∇f(θ) + λθ
+        g = effective_grad(g, theta, weight_decay, group["maximize"], tmp)   # g ← ±∇f(θ) + λθ
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:

@@ -150,12 +150,17 @@ class Module:
     def __setattr__(self, name, value):
         # Parameters and submodules go into their registries (for parameters(),
         # state_dict(), ...) and into __dict__ as well, so that reading
-        # ``self.weight`` on the training hot path is a plain attribute lookup.
+        # ``self.weight`` on the training hot path is a plain attribute lookup. So a name
+        # that is not in __dict__ is registered nowhere: unless the value is to be, it is
+        # a plain attribute, set with no more ado.
         d = self.__dict__
+        if name not in d and not isinstance(value, _REGISTERED):
+            d[name] = value     # a new plain attribute: forward's self.x = x, on its call's record
+            return
         params, modules = d.get("_parameters"), d.get("_modules")
         if type(value) is np.ndarray and params is not None and name not in params \
                 and name not in modules:
-            d[name] = value                     # the common case in forward: self.x = x
+            d[name] = value
             return
         if params is None and isinstance(value, (Parameter, Module)):
             raise RuntimeError(f"cannot assign {name!r} before {type(self).__name__}.__init__ "
@@ -396,3 +401,6 @@ class Module:
 
 
 Module.backward = record.with_record(Module.backward)
+
+
+_REGISTERED = (Parameter, Module)     # what assignment registers

@@ -299,6 +299,23 @@ def test_assigning_a_non_parameter_to_a_parameter_slot_is_a_type_error():
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
 
 
+def test_assignment_registers_by_value_whatever_the_name_held_before():
+    m = nn.Module()
+    m.a, m.b, m.c = 3, (1, 2), np.zeros(2)              # plain attributes, registered nowhere
+    assert list(m._parameters) == list(m._modules) == []
+    m.a = nn.Linear(2, 2)                               # a plain name becomes a submodule
+    m.b = nn.Parameter(np.ones(2))                      # ... and a parameter
+    assert list(m._modules) == ["a"] and list(m._parameters) == ["b"]
+    with pytest.raises(TypeError, match="nn.Module"):
+        m.a = np.zeros(2)
+    with pytest.raises(TypeError, match="nn.Parameter"):
+        m.b = (1, 2)
+    m.a, m.b = None, None                               # a registered name may hold None
+    assert m._modules["a"] is None and m._parameters["b"] is None
+    m.c = nn.Linear(1, 1)
+    assert list(m._modules) == ["a", "c"] and m.c is m._modules["c"]
+
+
 @pytest.mark.parametrize("bad", [0, -3, 2.5])
 def test_linear_rejects_bad_sizes(bad):
     with pytest.raises(ValueError, match="in_features"):

@@ -48,6 +48,8 @@ import numpy as np
 __all__ = ["FlatGroup"]
 
 _data, _grad, _shape = attrgetter("data"), attrgetter("grad"), attrgetter("shape")
+_END = object()         # ends the sequence FlatGroup.gather checks (_ENDS: the same, alone)
+_ENDS = (_END,)
 
 
 def _overlap(arrays):
@@ -121,19 +123,22 @@ class FlatGroup:
             t = self.state["step"] = states[0]["step"]
             for s in states:
                 s["step"] = t               # one object, so that gather can test identity
-        # what gather tests by identity: the group's parameters, each member's data, each
-        # member's state dict, and every value in those (the step count is one object in all)
-        held = [(k, v) for s in states for k, v in s.items()]
-        self.expected = self.params + self.views + states + [v for _, v in held]
-        first = len(self.params) + 2 * len(members)
-        self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
-        self.nones = [None] * len(self.params)
         # each parameter's .grad when all is as handed out: its view, or None without a gradient
         # (a parameter updated apart has no such slot: object() is nothing's gradient)
         views = iter(self.grad_views)
         self.grad_slots = [next(views) if lay else None if not w else object()
                            for w, lay in zip(with_grad, laid_out)]
         del views
+        # what gather tests by identity, in one pass: the group's parameters, their .grad,
+        # each member's data, each member's state dict, and every value in those (the step
+        # count is one object in all); then _END, so that a shorter or longer pass fails
+        held = [(k, v) for s in states for k, v in s.items()]
+        self.expected = (self.params + self.grad_slots + self.views + states
+                         + [v for _, v in held] + [_END])
+        self.state_values = [s.values() for s in states]    # (live views of the dicts)
+        first = 2 * len(self.params) + 2 * len(members)
+        self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
+        self.nones = [None] * len(self.params)
         self.pending = None
         self.position = {id(p): i for i, p in enumerate(members)}
         # the members that take zero gradients from here: Parameters (a plain Tensor has no slot)
@@ -193,20 +198,24 @@ class FlatGroup:
         params = group["params"]
         if len(params) != len(self.params) or group is not self.group:
             return None
+        members, keys = self.members, optimizer._state_keys(group)
+        if all(map(is_, chain(params, map(_grad, params), map(_data, members),
+                              map(optimizer.state.get, members),
+                              chain.from_iterable(self.state_values), _ENDS), self.expected)):
+            return self.grad_views if keys == self.keys else None   # (as handed out)
+        # something differs: gradients that are not the views (those are copied), or else
+        # the layout no longer fits (then None)
         grads = list(map(_grad, params))
-        if all(map(is_, grads, self.grad_slots)):
-            result = self.grad_views                # the flat gradient, as handed out
-        elif list(map(is_not, grads, self.nones)) != self.with_grad:
+        if list(map(is_not, grads, self.nones)) != self.with_grad:
             return None                             # not the same parameters with a gradient
-        else:
-            result = grads if len(grads) == len(self.members) else list(compress(grads, self.laid_out))
-        members, states = self.members, self.states
-        seen = list(chain(params, map(_data, members), map(optimizer.state.get, members),
-                          chain.from_iterable(map(dict.values, states))))
-        if (len(seen) != len(self.expected) or not all(map(is_, seen, self.expected))
-                or optimizer._state_keys(group) != self.keys):
-            return None                             # rebound, replaced, or a new option
-        if result is not self.grad_views and list(map(_shape, result)) != self.shapes:
+        result = grads if len(grads) == len(members) else list(compress(grads, self.laid_out))
+        if not all(map(is_, chain(params, self.grad_slots, map(_data, members),
+                                  map(optimizer.state.get, members),
+                                  chain.from_iterable(self.state_values), _ENDS), self.expected)):
+            return None                             # rebound, replaced
+        if keys != self.keys:
+            return None                             # a new option
+        if list(map(_shape, result)) != self.shapes:
             shape, grad_shape = next((s, g.shape) for s, g in zip(self.shapes, result)
                                      if g.shape != s)
             raise ValueError(f"{type(optimizer).__name__}.step: a parameter of shape {shape} "

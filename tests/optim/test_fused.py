@@ -143,6 +143,20 @@ def reset_state_of_one_parameter(opt, params):
     opt.state[params[0]] = {}
 
 
+def copy_one_state(opt, params):
+    opt.state[params[2]] = dict(opt.state[params[2]])     # the same values, in another dict
+
+
+def add_a_state_entry(opt, params):
+    opt.state[params[1]]["note"] = np.zeros(1)
+
+
+def drop_the_last_state_entry(opt, params):
+    state = opt.state[params[-1]]           # (the last value the layout holds)
+    if state:
+        del state[list(state)[-1]]
+
+
 def change_step_count(opt, params):
     if "step" in opt.state[params[2]]:
         opt.state[params[2]]["step"] = 1
@@ -161,7 +175,9 @@ def reload_own_state(opt, params):
 
 
 EVENTS = {"rebind p.data": rebind_data, "replace state arrays": replace_state_arrays,
-          "reset one state": reset_state_of_one_parameter, "change a step": change_step_count,
+          "reset one state": reset_state_of_one_parameter, "copy one state": copy_one_state,
+          "add a state entry": add_a_state_entry, "drop a state entry": drop_the_last_state_entry,
+          "change a step": change_step_count,
           "change options": change_hyper_parameters, "reload state_dict": reload_own_state}
 
 

@@ -67,11 +67,12 @@ class Linear(Module):
             ValueError: when the last dimension of x is not ``in_features``; the
                 message names the layer and where it sits (``Sequential[2]``).
         """
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r} at {location(self)}: expected input (N, {self.in_features}), "
-                             f"got {x.shape}")
         self.x = x
-        h = x @ self.weight.data.T                       # h = W x + b, a row per sample
+        try:
+            h = x @ self.weight.data.T                   # h = W x + b, a row per sample
+        except ValueError:                               # x's last dimension is not in_features
+            raise ValueError(f"{self!r} at {location(self)}: expected input (N, {self.in_features}), "
+                             f"got {np.shape(x)}") from None
         if self.bias is not None:
             h += self.bias.data
         return h

@@ -214,13 +214,14 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset gradients to None (default) or, with ``set_to_none=False``, to zeros in place."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
+            if not set_to_none:
+                for p in group["params"]:
+                    if p.grad is not None:
                         p.grad.fill(0)
-            flat = self._flat.get(id(group)) if set_to_none else None
+                continue
+            for p in group["params"]:
+                p.grad = None
+            flat = self._flat.get(id(group))
             if flat is not None:
                 flat.ready_grads()          # each parameter's next .grad, ready (flat.py)
 

@@ -1,5 +1,6 @@
 """Module: registration, traversal, modes, state, printing, initialisation, dtype and errors."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -275,6 +276,10 @@ def test_linear_feature_mismatch_names_the_layer_and_position():
     assert "Sequential[2]" in text and "(N, 30)" in text and "(5, 32)" in text
     with pytest.raises(ValueError, match=r"Sequential\[0\].*\(N, 64\), got \(5, 63\)"):
         m(np.zeros((5, 63)))
+    lin = nn.Linear(3, 2)
+    for bad in (np.float32(1.0), np.zeros(4), np.zeros((2, 5, 4))):
+        with pytest.raises(ValueError, match=rf"Linear\(in_features=3.*\(N, 3\), got {re.escape(str(np.shape(bad)))}"):
+            lin(bad)
 
 
 def test_linear_feature_mismatch_in_a_composite_names_the_attribute():

@@ -75,7 +75,7 @@ class Module:
     _is_layer = False
     #: True for a layer whose forward calls no other module (Linear, ReLU, ...): a graph
     #: node runs its backward directly, and a Sequential of such layers is recorded as a
-    #: chain (``record._leaf_backward``, ``record._run_chain``). A subclass that defines its
+    #: chain (``record._leaves_backward``, ``record._run_chain``). A subclass that defines its
     #: own forward or backward is not one unless it says so.
     _leaf_layer = False
     #: True for Sequential: its forward is ``for m in children: x = m(x)`` and its backward
@@ -94,7 +94,10 @@ class Module:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("backward")
-        if own is not None and not getattr(own, "_with_record", False):
+        if own is not None:
+            if getattr(own, "_with_record", False):
+                own = own.__wrapped__
+            cls._own_backward = own         # the backward as written (record.py calls it)
             cls.backward = record.with_record(own)
         cls._is_layer = any("backward" in k.__dict__ for k in cls.__mro__[:-1] if k is not Module)
         if cls.__call__ in (Module.__call__, record.call_layer):    # (not one of the user's own)
@@ -400,6 +403,7 @@ class Module:
 
 
 
+Module._own_backward = Module.backward
 Module.backward = record.with_record(Module.backward)
 
 

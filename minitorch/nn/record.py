@@ -53,9 +53,9 @@ class LayerCall:
     def vjp(self, grad_output):
         """The graph node's vector-Jacobian product: run the layer's backward."""
         if self.pending is _CHAIN:
-            return (_chain_backward(self, grad_output),)
+            return (_leaves_backward(self, self.children, grad_output),)
         if not self.children and self.module._leaf_layer and not autograd._anomaly:
-            return (_leaf_backward(self.module, self.saved, grad_output),)
+            return (_leaves_backward(self, ((self.module, self.saved),), grad_output),)
         _backwarding.append(self)
         try:
             grad_input = self.module.backward(grad_output)
@@ -146,18 +146,6 @@ def _run_chain(module, x, record):
     return x
 
 
-def _chain_backward(record, grad_output):
-    """``Sequential.backward`` for a chain: each child's backward in reverse, on its own copy."""
-    children = record.children
-    for i in range(len(children) - 1, -1, -1):
-        module, saved = children[i]
-        grad_output = _leaf_backward(module, saved, grad_output)
-        if autograd._anomaly:               # (turned on after this forward ran)
-            where = f"{type(record.module).__name__}[{i}] ({type(module).__name__})"
-            _check_backward(module, where, grad_output)
-    return grad_output
-
-
 def _give_grads(module):
     """A zero ``.grad`` for each of the module's parameters that has none, so that += works
     (unless its backward gives them itself, with ``Parameter.add_grad``)."""
@@ -167,17 +155,25 @@ def _give_grads(module):
                 p.grad = p._new_grad()
 
 
-def _leaf_backward(module, saved, grad_output):
-    """A leaf layer's backward on its own record's attribute dict ``saved``, as ``with_record``
-    runs it (a leaf layer calls no child's backward, so there is nothing to track)."""
-    if module._zero_grads_first and module._parameters:    # (checked here too: the call is
-        _give_grads(module)                                 # skipped on the hot path)
-    own = module.__dict__
-    _set_attr(module, "__dict__", saved)    # this call's attributes, for this call's backward
-    try:
-        return type(module).backward.__wrapped__(module, grad_output)
-    finally:
-        _set_attr(module, "__dict__", own)
+def _leaves_backward(record, children, grad_output):
+    """The backwards of leaf layers' calls, ``(module, saved)`` pairs, last call first: a
+    chain's children (``Sequential.backward``), or a leaf's own call. Each runs on its call's
+    attribute dict ``saved``, as ``with_record`` runs a backward (a leaf layer calls no
+    child's backward, so there is nothing to track)."""
+    for module, saved in reversed(children):
+        if module._zero_grads_first and module._parameters:    # (tested here too: the call
+            _give_grads(module)                                 # is skipped on the hot path)
+        own = module.__dict__
+        _set_attr(module, "__dict__", saved)    # this call's attributes, for this call's backward
+        try:
+            grad_output = module._own_backward(grad_output)
+        finally:
+            _set_attr(module, "__dict__", own)
+        if autograd._anomaly:                   # (turned on after this forward ran)
+            i = next(i for i, child in enumerate(children) if child[1] is saved)
+            _check_backward(module, f"{type(record.module).__name__}[{i}] "
+                                    f"({type(module).__name__})", grad_output)
+    return grad_output
 
 
 def call_layer(module, *args, **kwargs):

@@ -31,7 +31,7 @@ class Parameter(Tensor):
         self.data, self.grad, self._node = array, None, None
         self.requires_grad = bool(requires_grad)
         self._grads_from = None     # an optimizer's flat layout (a weak reference), once laid out
-        self._next_grad = None      # its view of that layout's gradients, ready for .grad
+        self._next_grad = None      # (its data, its view of that layout's gradients), ready
 
     def add_grad(self, f, *args, **kwargs):
         r"""dL/dθ += f(\*args, \*\*kwargs): a layer's backward adding its gradient for θ.
@@ -91,9 +91,8 @@ class Parameter(Tensor):
         ready = self._next_grad
         if ready is not None:
             self._next_grad = None
-            if ready.shape == self.data.shape and ready.dtype == self.data.dtype:
-                return ready
-            del ready
+            if ready[0] is self.data:               # still laid out as it was
+                return ready[1]
         source = self._grads_from
         if source is None:
             return None

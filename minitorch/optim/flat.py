@@ -141,10 +141,12 @@ class FlatGroup:
         self.nones = [None] * len(self.params)
         self.pending = None
         self.position = {id(p): i for i, p in enumerate(members)}
-        # the members that take zero gradients from here: Parameters (a plain Tensor has no slot)
-        self.takers = [p for p in members if hasattr(type(p), "_grads_from")]
-        self.taker_views = [v for p, v in zip(members, self.grad_views)
-                            if hasattr(type(p), "_grads_from")]
+        # the members that take zero gradients from here: Parameters (a plain Tensor has no slot);
+        # what ready_grads leaves each: (its data as laid out, its gradient view), the view to
+        # be taken only while p.data is still that array (then shape and dtype are its own)
+        takes = [hasattr(type(p), "_grads_from") for p in members]
+        self.takers = list(compress(members, takes))
+        self.taker_ready = list(compress(zip(self.views, self.grad_views), takes))
         ref = weakref.ref(self)
         for p in self.takers:
             p._grads_from = ref                     # where its zero gradients come from
@@ -242,12 +244,11 @@ class FlatGroup:
         (``Parameter._flat_grad_view``), if no one else holds any of them or the array
         (else each member asks on its own, ``grad_view_for``)."""
         if not self._all_free():
-            for p in self.takers:                   # some still hold theirs, unused: count again
+            for p in self.takers:
                 p._next_grad = None
-            if not self._all_free():
-                return                              # held elsewhere: it may still be read
-        for p, view in zip(self.takers, self.taker_views):
-            p._next_grad = view
+            return                                  # held elsewhere: it may still be read
+        for p, ready in zip(self.takers, self.taker_ready):
+            p._next_grad = ready
 
     def _all_free(self):
         """Whether nothing but this group holds any gradient view or the flat gradient."""

@@ -545,7 +545,7 @@ def test_the_next_gradients_are_written_straight_into_the_flat_array():
     flat.grad.fill(np.nan)                  # what is left in the flat array is never read
     opt.zero_grad()
     assert all(p.grad is None for p in model.parameters())              # as PyTorch leaves them
-    assert all(p._next_grad is v for p, v in zip(model.parameters(), flat.grad_views))
+    assert all(p._next_grad[1] is v for p, v in zip(model.parameters(), flat.grad_views))
     x, y = batches[3]
     for q in reference.parameters():
         q.grad = None

@@ -1,21 +1,23 @@
-"""``quiet_overflow()``: ``np.errstate(over="ignore")`` at a fifth of its cost, for hot paths.
+"""``quiet_exp(x)``: eˣ with overflow to inf ignored, for σ(x) = 1 / (1 + e⁻ˣ) on the hot path.
 
 σ(x) = 1 / (1 + e⁻ˣ) overflows in e⁻ˣ for x below about −88 (float32): the
 result, h = 1 / (1 + inf) = 0, is right, and numpy's RuntimeWarning would only
-alarm. ``np.errstate`` silences it, but entering and leaving one costs about
-0.7 µs (numpy 2.4), a sizeable share of a small layer's forward.
+alarm. ``with np.errstate(over="ignore")`` silences it, but entering and
+leaving one costs about 0.7 µs (numpy 2.4), a sizeable share of a small
+layer's forward.
 
 numpy keeps its floating-point error settings in a context variable; an
 ``errstate`` makes a new settings object from the current one and sets the
-variable for the block. Here the object with overflow ignored is made once
-for each settings object the caller runs under (so divide, invalid, under
-and a ``seterrcall`` stay as the caller set them) and the variable is set and
-reset directly: about 0.25 µs. On a numpy without that variable it falls back
-to ``np.errstate(over="ignore")``, with the same effect.
+variable for the block. Here the settings object with overflow ignored is
+made once for each settings object the caller runs under (so divide,
+invalid, under and a ``seterrcall`` stay as the caller set them) and the
+variable is set and reset around the one ``np.exp`` call: about 0.2 µs. On a
+numpy without that variable it falls back to ``np.errstate(over="ignore")``,
+with the same effect.
 """
 import numpy as np
 
-__all__ = ["quiet_overflow"]
+__all__ = ["quiet_exp"]
 
 try:
     from numpy._core.umath import _extobj_contextvar as _settings
@@ -33,32 +35,26 @@ def _quiet_settings(current):
     return _quiet[1]
 
 
-class quiet_overflow:
-    """A context manager under which floating-point overflow is ignored, as with
-    ``np.errstate(over="ignore")`` (every other error setting stays the caller's).
+def quiet_exp(x, out=None):
+    """``np.exp(x, out=out)`` with overflow ignored, as under ``np.errstate(over="ignore")``:
+    where eˣ is too large for the dtype it is inf, with no warning. Every other error
+    setting stays the caller's.
 
     Example:
         >>> import numpy as np
-        >>> from minitorch.overflow import quiet_overflow
-        >>> with quiet_overflow():
-        ...     np.exp(np.float32(100))
-        np.float32(inf)
+        >>> from minitorch.overflow import quiet_exp
+        >>> quiet_exp(np.array([0.0, 100.0], np.float32))
+        array([ 1., inf], dtype=float32)
     """
-
-    __slots__ = ("_token",)
-
-    def __enter__(self):
-        if _settings is None:
-            self._token = np.errstate(over="ignore")
-            self._token.__enter__()
-            return
-        current = _settings.get()
-        caller, quiet = _quiet
-        if caller is not current:
-            quiet = _quiet_settings(current)
-        self._token = _settings.set(quiet)
-
-    def __exit__(self, kind, value, traceback):
-        if _settings is None:
-            return self._token.__exit__(kind, value, traceback)
-        _settings.reset(self._token)
+    if _settings is None:
+        with np.errstate(over="ignore"):
+            return np.exp(x) if out is None else np.exp(x, out=out)
+    current = _settings.get()
+    caller, quiet = _quiet
+    if caller is not current:
+        quiet = _quiet_settings(current)
+    token = _settings.set(quiet)
+    try:
+        return np.exp(x) if out is None else np.exp(x, out=out)
+    finally:
+        _settings.reset(token)

@@ -1,12 +1,15 @@
-"""quiet_overflow: np.errstate(over="ignore") for hot paths; every other setting stays the caller's."""
+"""quiet_exp: np.exp with overflow ignored, for hot paths; every other setting stays the caller's."""
 import threading
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from minitorch import overflow
-from minitorch.overflow import quiet_overflow
+from minitorch.overflow import quiet_exp
 
 BIG = np.float32(100)           # e¹⁰⁰ overflows float32
 
@@ -20,67 +23,82 @@ def mode(request, monkeypatch):
     return request.param
 
 
+@settings(max_examples=50, deadline=None)
+@given(hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
+                  elements=st.floats(-1000, 1000, width=32)))
+def test_equals_np_exp_to_the_bit_in_place_or_not(x):
+    with np.errstate(over="ignore"):
+        expected = np.exp(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(quiet_exp(x), expected)
+        out = x.copy()
+        assert quiet_exp(out, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+
+
 def test_overflow_is_silent_inside_and_warns_again_after(mode):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with quiet_overflow():
-            assert np.exp(BIG) == np.inf
-            assert np.geterr()["over"] == "ignore"
+        assert quiet_exp(BIG) == np.inf
         with pytest.raises(RuntimeWarning, match="overflow"):
             np.exp(BIG)
 
 
+TINY = np.float32(-200)         # e⁻²⁰⁰ underflows float32: the other error eˣ can raise
+
+
+def _under(x=TINY):
+    """What quiet_exp did on an underflow: 'quiet' or 'raised'."""
+    try:
+        quiet_exp(x)
+        return "quiet"
+    except FloatingPointError:
+        return "raised"
+
+
 @pytest.mark.parametrize("caller", [
     dict(all="raise"),
-    dict(divide="raise", invalid="ignore", under="warn", over="raise"),
+    dict(divide="raise", invalid="ignore", under="raise", over="raise"),
     dict(all="ignore"),
-    dict(divide="warn", invalid="raise", over="warn"),
+    dict(divide="warn", invalid="raise", under="ignore", over="warn"),
 ])
 def test_every_other_setting_is_the_callers(mode, caller):
     with np.errstate(**caller):
         before = np.geterr()
-        with quiet_overflow():
-            inside = np.geterr()
-            assert np.exp(BIG) == np.inf
-            if before["divide"] == "raise":
-                with pytest.raises(FloatingPointError):
-                    np.float32(1) / np.float32(0)
+        assert quiet_exp(BIG) == np.inf
+        assert _under() == ("raised" if before["under"] == "raise" else "quiet")
         assert np.geterr() == before
-    assert inside == {**before, "over": "ignore"}
 
 
-def test_the_callers_settings_are_read_at_each_entry(mode):
+def test_the_callers_settings_are_read_at_each_call(mode):
     # the quiet settings are made per caller's settings: a cached one must not outlive them
-    for _ in range(3):
-        for divide in ("raise", "ignore", "warn"):
-            with np.errstate(divide=divide):
-                with quiet_overflow():
-                    assert np.geterr()["divide"] == divide
-    old = np.seterr(divide="raise")             # (np.seterr changes the settings in place)
+    seen = []
+    for _ in range(2):
+        for under in ("raise", "ignore", "raise"):
+            with np.errstate(under=under):
+                seen.append(_under())
+    assert seen == ["raised", "quiet", "raised"] * 2
+    old = np.seterr(under="raise")                  # (np.seterr changes the settings in place)
     try:
-        with quiet_overflow():
-            assert np.geterr()["divide"] == "raise"
+        assert _under() == "raised"
     finally:
         np.seterr(**old)
+    assert _under() == "quiet"                      # (numpy's default: under="ignore")
 
 
 def test_the_call_setting_is_kept(mode):
     calls = []
-    with np.errstate(call=lambda kind, flag: calls.append(kind), divide="call"):
-        with quiet_overflow():
-            np.float32(1) / np.float32(0)
-            np.exp(BIG)
-    assert calls == ["divide by zero"]
+    with np.errstate(call=lambda kind, flag: calls.append(kind), under="call"):
+        quiet_exp(TINY)
+        quiet_exp(BIG)
+    assert calls == ["underflow"]
 
 
-def test_nested_and_after_an_exception(mode):
+def test_after_an_exception_the_settings_are_the_callers(mode):
     before = np.geterr()
-    with pytest.raises(KeyError):
-        with quiet_overflow():
-            with quiet_overflow():
-                assert np.geterr()["over"] == "ignore"
-            assert np.geterr()["over"] == "ignore"
-            raise KeyError("inside")
+    with pytest.raises(TypeError):
+        quiet_exp(np.zeros(2), out=np.zeros(3, np.int64))
     assert np.geterr() == before
 
 
@@ -88,16 +106,16 @@ def test_a_thread_keeps_its_own_settings(mode):
     seen = {}
 
     def work():
-        with np.errstate(divide="raise", over="raise"):
-            with quiet_overflow():
-                seen["inside"] = np.geterr()
+        with np.errstate(under="raise", over="raise"):
+            seen["under"] = _under()
+            seen["big"] = quiet_exp(BIG)
             seen["after"] = np.geterr()
 
-    with np.errstate(divide="ignore"):
-        with quiet_overflow():
-            thread = threading.Thread(target=work)
-            thread.start()
-            thread.join()
-            assert np.geterr()["divide"] == "ignore"
-    assert seen["inside"]["divide"] == "raise" and seen["inside"]["over"] == "ignore"
+    with np.errstate(under="ignore"):
+        quiet_exp(BIG)                              # (the cache now holds this thread's settings)
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        assert np.geterr()["under"] == "ignore"
+    assert seen["under"] == "raised" and seen["big"] == np.inf
     assert seen["after"]["over"] == "raise"

@@ -120,6 +120,23 @@ def _run_forward(module, x, args, record):
     return h
 
 
+def _run_leaf(module, x, args, record):
+    """``_run_forward`` for a leaf layer at the top level: it calls no module, so there is no
+    call path or stack of records to keep (and nothing to add to an error's message)."""
+    own = module.__dict__
+    saved = own.copy()
+    saved["needs_input_grad"] = record.needs_input_grad
+    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
+    try:
+        h = module.forward(x, *args)
+    finally:
+        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
+    if type(h) is not np.ndarray:
+        h = _check_output(module, h)
+    record.saved = saved
+    return h
+
+
 def _run_chain(module, x, record):
     """``Sequential.forward`` when every child is a leaf layer, in one loop: each child's
     forward runs on a copy of its attribute dict, as in ``_run_forward``, and the pair
@@ -201,10 +218,11 @@ def call_layer(module, *args, **kwargs):
     elif args:
         args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
     needs_input = x_tensor is not None and x_tensor.requires_grad and autograd._grad_enabled
-    record = LayerCall(module, x, needs_input)
     if module._leaf_layer and not autograd._anomaly:
-        h = _run_forward(module, x, args, record)   # a leaf calls no module: no path to keep
+        record = LayerCall(module, None, needs_input)
+        h = _run_leaf(module, x, args, record)
     else:
+        record = LayerCall(module, x, needs_input)
         _path.append(module)
         try:
             if (module._chain and not args and not autograd._anomaly

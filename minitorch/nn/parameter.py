@@ -64,9 +64,13 @@ class Parameter(Tensor):
         if grad is not None:
             grad += f(*args, **kwargs)
             return
-        grad = self._flat_grad_view()
-        if grad is None:
-            grad = np.empty(self.data.shape, self.data.dtype)
+        ready = self._next_grad
+        if ready is not None and ready[0] is self.data:     # (_flat_grad_view's first case,
+            grad, self._next_grad = ready[1], None          # here: one call less per gradient)
+        else:
+            grad = self._flat_grad_view()
+            if grad is None:
+                grad = np.empty(self.data.shape, self.data.dtype)
         f(*args, out=grad, **kwargs)
         self.grad = grad
 

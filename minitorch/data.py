@@ -322,7 +322,7 @@ class DataLoader:
         getitems = getattr(ds, "__getitems__", None)
         if order is None:
             for i in range(0, end, b):
-                yield getitems(slice(i, min(i + b, n)))
+                yield getitems(slice(i, i + b))            # (the last may reach past n: numpy stops at n)
         elif getitems is not None:
             for i in range(0, end, b):
                 yield getitems(order[i:i + b])

@@ -3,10 +3,11 @@
 A *layer* (a module that defines ``backward``) computes on numpy arrays and
 keeps what its backward needs on ``self`` (``self.x = x``). Calling it:
 
-1. runs ``forward`` with ``self.__dict__`` swapped for a copy that belongs
-   to the call's :class:`LayerCall` record, so everything forward sets on
-   ``self`` lands in the record and the object is left as it was — no stale
-   cache survives on the layer, and two calls of one layer keep two records;
+1. runs ``forward``, then gives the layer a copy of its attribute dict as it
+   was before the call; the dict forward ran on becomes the call's
+   :class:`LayerCall` record, so everything forward set on ``self`` lands in
+   the record and the object is left as it was — no stale cache survives on
+   the layer, and two calls of one layer keep two records;
 2. at the top level (not inside another layer's forward) wraps the output
    in a Tensor whose graph ``Node`` holds that record;
 3. inside another layer's forward (e.g. a child of ``Sequential``) appends
@@ -99,20 +100,23 @@ def _noted(e, module):
 
 
 def _run_forward(module, x, args, record):
-    """Run ``module.forward`` on a copy of its attribute dict; the copy becomes ``record.saved``."""
-    own = module.__dict__
-    saved = own.copy()
+    """Run ``module.forward``; the attribute dict it ran on becomes ``record.saved``, and the
+    module gets a copy of the dict as it was before the call (so it is left as it was).
+
+    (Forward runs on the module's own dict, and the copy is what the module keeps: the
+    same as running forward on a copy, with one swap of dicts instead of two.)"""
+    saved = module.__dict__
+    kept = saved.copy()                     # the module's attributes before the call
     saved["needs_input_grad"] = record.needs_input_grad
-    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
     _forwarding.append(record)
     try:
-        h = module.forward(x, *args)
+        h = module.forward(x, *args)        # what forward sets on self goes into the record
     except Exception as e:
         _noted(e, module)
         raise
     finally:
         _forwarding.pop()
-        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
+        _set_attr(module, "__dict__", kept)     # the object is left as it was
         record.input = None                 # needed only while forward runs
     if type(h) is not np.ndarray:
         h = _check_output(module, h)
@@ -123,14 +127,13 @@ def _run_forward(module, x, args, record):
 def _run_leaf(module, x, args, record):
     """``_run_forward`` for a leaf layer at the top level: it calls no module, so there is no
     call path or stack of records to keep (and nothing to add to an error's message)."""
-    own = module.__dict__
-    saved = own.copy()
+    saved = module.__dict__
+    kept = saved.copy()                     # the module's attributes before the call
     saved["needs_input_grad"] = record.needs_input_grad
-    _set_attr(module, "__dict__", saved)    # what forward sets on self goes into the record
     try:
-        h = module.forward(x, *args)
+        h = module.forward(x, *args)        # what forward sets on self goes into the record
     finally:
-        _set_attr(module, "__dict__", own)  # the object is left exactly as it was
+        _set_attr(module, "__dict__", kept)     # the object is left as it was
     if type(h) is not np.ndarray:
         h = _check_output(module, h)
     record.saved = saved
@@ -139,23 +142,22 @@ def _run_leaf(module, x, args, record):
 
 def _run_chain(module, x, record):
     """``Sequential.forward`` when every child is a leaf layer, in one loop: each child's
-    forward runs on a copy of its attribute dict, as in ``_run_forward``, and the pair
-    ``(child, copy)`` is its record (a leaf calls nothing, so nothing else need be kept)."""
+    forward runs as in ``_run_forward``, and the pair ``(child, the dict it ran on)`` is its
+    record (a leaf calls nothing, so nothing else need be kept)."""
     children, needs = record.children, record.needs_input_grad
     for m in module._modules.values():
-        own = m.__dict__
-        saved = own.copy()
+        saved = m.__dict__
+        kept = saved.copy()                 # the child's attributes before the call
         saved["needs_input_grad"] = needs
-        _set_attr(m, "__dict__", saved)     # what forward sets on self goes into the copy
         try:
-            h = m.forward(x)
+            h = m.forward(x)                # what forward sets on self goes into the record
         except Exception as e:
             _forwarding.append(LayerCall(m, x, needs))     # (so that the note names the child)
             _noted(e, m)
             _forwarding.pop()
             raise
         finally:
-            _set_attr(m, "__dict__", own)   # the object is left exactly as it was
+            _set_attr(m, "__dict__", kept)  # the object is left as it was
         x = h if type(h) is np.ndarray else _check_output(m, h)
         children.append((m, saved))
         needs = True

@@ -270,10 +270,12 @@ def test_no_per_call_state_is_left_on_layers():
                           nn.Linear(4, 4), nn.Softmax(dim=1), nn.Flatten(), nn.Tanh())
     sq, loss_fn = Square(), nn.MSELoss()
     before = {id(m): set(vars(m)) for m in list(model.modules()) + [sq, loss_fn]}
+    values = {id(m): dict(vars(m)) for m in list(model.modules()) + [sq, loss_fn]}
     loss = loss_fn(sq(model(np.ones((2, 3)))), np.zeros((2, 4)))
     for m in list(model.modules()) + [sq, loss_fn]:
         kept = set(vars(m)) - before[id(m)]
         assert not kept, f"{type(m).__name__} kept {kept}"
+        assert all(v is values[id(m)][k] for k, v in vars(m).items())    # the same objects
     loss.backward()
     for m in list(model.modules()) + [sq, loss_fn]:
         kept = set(vars(m)) - before[id(m)]

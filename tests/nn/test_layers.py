@@ -265,17 +265,32 @@ def test_linear_on_an_input_that_needs_no_grad_still_fills_parameter_grads():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(3, 5), (70, 70), (2, 40, 60)])
+@pytest.mark.parametrize("shape", [(3, 5), (70, 70), (2, 40, 60), (300, 300), (2, 70000)])
 def test_relu_on_small_and_large_batches_is_max_x_0(dtype, shape):
-    # large batches take a row of zeros instead of a scalar 0 (faster); same numbers either way
+    # max(x, 0) is taken against zeros like x (up to 2**16 elements), a row of zeros (above),
+    # or 0 (rows of over 2**16): faster than a scalar 0, and the same numbers every way
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
-    x.flat[:4] = [-np.inf, np.inf, np.nan, 0.0]
+    x.flat[:5] = [-np.inf, np.inf, np.nan, 0.0, -0.0]
     layer = nn.ReLU()
     xt = mt.tensor(x, requires_grad=True)
     h = layer(xt)
     assert h.dtype == dtype
     np.testing.assert_array_equal(h.data, np.maximum(x, 0))
+    assert np.signbit(h.data).tolist() == np.signbit(np.maximum(x, 0)).tolist()
     g = rng.standard_normal(shape).astype(dtype)
     h.backward(g)
     np.testing.assert_array_equal(xt.grad, np.where(x > 0, g, 0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([np.float16, np.float32, np.float64, np.int64]),
+       st.lists(st.integers(1, 40), min_size=0, max_size=3))
+def test_relu_equals_max_x_0_on_any_shape_and_dtype(dtype, shape):
+    from minitorch.nn import activation
+    x = np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype)
+    h = nn.ReLU()(x).data
+    assert h.dtype == np.maximum(x, 0).dtype and h.shape == x.shape
+    np.testing.assert_array_equal(h, np.maximum(x, 0))
+    assert len(activation._zeros) <= 16                 # (the zeros kept, per shape: a bounded few)
+    assert not any(z.flags.writeable for z in activation._zeros.values())

@@ -117,20 +117,22 @@ def _zeros_like(x):
     256 × 256     18.9 µs     5.9 µs      4.6 µs
     ============  ==========  ==========  ============
 
-    So the zeros are kept, one read-only array per shape and dtype, for arrays
-    of up to 2¹⁶ elements (256 KiB in float32) and at most 16 shapes at once;
-    a larger x gets a row of zeros.
+    So the zeros are kept, one read-only array per shape (of x's dtype), for
+    arrays of up to 2¹⁶ elements (256 KiB in float32) and at most 16 shapes at
+    once; a larger x gets a row of zeros.
     """
-    if type(x) is not np.ndarray or not x.ndim or x.dtype.kind != "f" or x.shape[-1] > 1 << 16:
-        return 0
-    key = (x.shape, x.dtype.char) if x.size <= 1 << 16 else (x.shape[-1:], x.dtype.char)
-    zeros = _zeros.get(key)
-    if zeros is None:
-        if len(_zeros) >= 16:
-            _zeros.clear()                      # (shapes come and go: keep only the recent)
-        zeros = _zeros[key] = np.zeros(key[0], x.dtype)
-        zeros.flags.writeable = False
-    return zeros
+    if type(x) is np.ndarray:
+        zeros = _zeros.get(x.shape)
+        if zeros is not None and zeros.dtype is x.dtype:
+            return zeros
+        if x.ndim and x.dtype.kind == "f" and x.shape[-1] <= 1 << 16:
+            if len(_zeros) >= 16:
+                _zeros.clear()                  # (shapes come and go: keep only the recent)
+            zeros = np.zeros(x.shape if x.size <= 1 << 16 else x.shape[-1:], x.dtype)
+            zeros.flags.writeable = False
+            _zeros[x.shape] = zeros
+            return zeros
+    return 0
 
 
 class ReLU(Module):

@@ -148,16 +148,25 @@ class ReLU(Module):
     """
 
     _leaf_layer = True
+    # in a chain, after a Linear: h is written into x, and dL/dx into dL/dh, when these are
+    # fresh (made by the child next to it, held by nothing else; record._run_chain says so)
+    _overwrites = _output_is_fresh = _grad_is_fresh = True
+    input_is_fresh = grad_is_fresh = False
 
     analytic = False
 
     def forward(self, x):
         """h = max(x, 0); keeps the mask [x > 0] for backward."""
         self.mask = x > 0
+        if self.input_is_fresh:                          # x is a chain's own: h goes into it
+            return np.maximum(x, _zeros_like(x), out=x)
         return np.maximum(x, _zeros_like(x))            # (zeros like x: faster than 0)
 
     def backward(self, grad_h):
         """dL/dx = dL/dh ⊙ [x > 0] (the derivative at 0 is taken as 0, as in PyTorch)."""
+        if self.grad_is_fresh:                           # dL/dh is a chain's own: dL/dx goes into it
+            grad_h *= self.mask
+            return grad_h
         return grad_h * self.mask                        # 1 where x > 0, else 0
 
 

@@ -87,6 +87,7 @@ class Sequential(_ModuleSequence):
 
     def __init__(self, *modules):
         super().__init__()
+        self._fresh = None          # which children may write into fresh arrays (record.py)
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             for name, m in modules[0].items():
                 self._add(name, m)

@@ -43,6 +43,7 @@ class Linear(Module):
 
     _leaf_layer = True
     _zero_grads_first = False       # backward gives its gradients with Parameter.add_grad
+    _output_is_fresh = _grad_is_fresh = True    # h and dL/dx are new arrays, kept nowhere
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()

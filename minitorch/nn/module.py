@@ -88,6 +88,14 @@ class Module:
     #: which starts from None itself (Linear). A subclass that defines its own backward is
     #: True again unless it says otherwise.
     _zero_grads_first = True
+    #: In a chain (``record._run_chain``), a child may write its result into the array it
+    #: is given, instead of a new one, when that array is *fresh*: made by the child next to
+    #: it and held by nothing else. ``_output_is_fresh``: forward returns a new array that it
+    #: keeps nowhere (Linear's x Wᵀ + b); ``_grad_is_fresh``: the same for backward's dL/dx;
+    #: ``_overwrites``: the layer writes into a fresh input or gradient when its record says
+    #: so (``input_is_fresh``, ``grad_is_fresh``: ReLU). A subclass that defines its own
+    #: forward or backward has none of these unless it says so.
+    _output_is_fresh = _grad_is_fresh = _overwrites = False
     _parameters = _SetByInit()
     _modules = _SetByInit()
 
@@ -110,6 +118,11 @@ class Module:
             cls._chain = False
         if "_zero_grads_first" not in cls.__dict__ and own is not None:
             cls._zero_grads_first = True
+        for flag, redefined in (("_output_is_fresh", "forward" in cls.__dict__),
+                                ("_grad_is_fresh", own is not None),
+                                ("_overwrites", "forward" in cls.__dict__ or own is not None)):
+            if redefined and flag not in cls.__dict__:
+                setattr(cls, flag, False)
 
     def __init__(self):
         # an attribute dict of its own, made here: a module whose dict the interpreter made on

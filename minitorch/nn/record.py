@@ -145,10 +145,13 @@ def _run_chain(module, x, record):
     forward runs as in ``_run_forward``, and the pair ``(child, the dict it ran on)`` is its
     record (a leaf calls nothing, so nothing else need be kept)."""
     children, needs = record.children, record.needs_input_grad
-    for m in module._modules.values():
+    mods = tuple(module._modules.values())
+    for m, fresh in zip(mods, _fresh_arrays(module, mods)):
         saved = m.__dict__
         kept = saved.copy()                 # the child's attributes before the call
         saved["needs_input_grad"] = needs
+        if fresh is not None:               # (it may write into its input or gradient)
+            saved["input_is_fresh"], saved["grad_is_fresh"] = fresh
         try:
             h = m.forward(x)                # what forward sets on self goes into the record
         except Exception as e:
@@ -163,6 +166,25 @@ def _run_chain(module, x, record):
         needs = True
     record.pending = _CHAIN                 # its vjp runs the children's backwards inline
     return x
+
+
+def _fresh_arrays(module, mods):
+    """For each child of a chain, None, or for a child that writes into fresh arrays
+    (``_overwrites``), whether its input and its incoming gradient are fresh: made by the
+    child before it (forward) or after it (backward), which keeps them nowhere. Not the
+    chain's input, which is the caller's, nor the gradient that comes into the chain.
+
+    Worked out when the chain's children change, and kept on the chain with them.
+    """
+    known = module.__dict__.get("_fresh")
+    if known is not None and known[0] == mods:
+        return known[1]
+    last = len(mods) - 1
+    fresh = tuple((i > 0 and mods[i - 1]._output_is_fresh, i < last and mods[i + 1]._grad_is_fresh)
+                  if m._overwrites else None for i, m in enumerate(mods))
+    fresh = tuple(None if f is None or not any(f) else f for f in fresh)
+    module.__dict__["_fresh"] = (mods, fresh)
+    return fresh
 
 
 def _give_grads(module):

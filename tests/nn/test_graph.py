@@ -5,6 +5,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minitorch as mt
 from minitorch import nn
@@ -275,7 +277,8 @@ def test_no_per_call_state_is_left_on_layers():
     for m in list(model.modules()) + [sq, loss_fn]:
         kept = set(vars(m)) - before[id(m)]
         assert not kept, f"{type(m).__name__} kept {kept}"
-        assert all(v is values[id(m)][k] for k, v in vars(m).items())    # the same objects
+        assert all(v is values[id(m)][k] for k, v in vars(m).items()     # the same objects
+                   if k != "_fresh")        # (but for what a chain knows of its children)
     loss.backward()
     for m in list(model.modules()) + [sq, loss_fn]:
         kept = set(vars(m)) - before[id(m)]
@@ -369,6 +372,82 @@ def test_a_chain_of_leaf_layers_gives_the_same_numbers_as_the_general_path():
         _, general = _run(container, modules, anomaly)
         for a, b in zip(fast, general):
             np.testing.assert_array_equal(a, b)
+
+
+# --- fresh arrays: in a chain, ReLU writes into what the Linear next to it made ---------------
+_POOL = {"lin": lambda: nn.Linear(4, 4).double(), "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
+         "tanh": nn.Tanh, "identity": nn.Identity, "leaky": lambda: nn.LeakyReLU(0.1)}
+
+
+def _fresh_run(container, modules, anomaly=False, backwards=1):
+    x0 = np.linspace(-2, 2, 12).reshape(3, 4)
+    x = mt.tensor(x0, dtype=np.float64, requires_grad=True)
+    model = container(*modules)
+    for p in model.parameters():
+        p.grad = None
+    with (mt.detect_anomaly() if anomaly else mt.enable_grad()):
+        out = model(x)
+        g0 = np.linspace(-1, 1, out.data.size).reshape(out.shape)
+        g = g0.copy()
+        for k in range(backwards):
+            out.backward(g, retain_graph=k + 1 < backwards)
+    np.testing.assert_array_equal(x.data, x0)                   # the caller's input ...
+    np.testing.assert_array_equal(g, g0)                        # ... and gradient are untouched
+    return [out.data.copy(), x.grad] + [p.grad.copy() for p in model.parameters()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(sorted(_POOL)), min_size=1, max_size=7),
+       st.lists(st.integers(0, 6), max_size=3), st.integers(1, 2))
+def test_writing_into_fresh_arrays_gives_the_general_paths_numbers(names, shared, backwards):
+    modules = [_POOL[n]() for n in names]
+    for i in shared:                                # a module called twice in the chain
+        if i < len(modules):
+            modules.append(modules[i])
+    fast = _fresh_run(nn.Sequential, modules, backwards=backwards)
+    for container, anomaly in ((_GeneralSequential, False), (nn.Sequential, True)):
+        general = _fresh_run(container, modules, anomaly, backwards)
+        for a, b in zip(fast, general):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_relu_writes_into_its_input_and_gradient_only_when_a_linear_made_them():
+    lin, relu, sig = nn.Linear(4, 4), nn.ReLU(), nn.Sigmoid()
+    model = nn.Sequential(relu, lin, relu, sig, relu, lin, relu, lin)
+    out = model(np.ones((2, 4), np.float32))
+    records = [saved for _, saved in out._node.vjp.__self__.children]
+    told = [(saved.get("input_is_fresh", False), saved.get("grad_is_fresh", False))
+            for saved in records[::2]]                            # the ReLUs' records
+    # first: the caller's input; after Linear: fresh, and so is Linear's dL/dx coming back;
+    # after Sigmoid (which keeps its h): not fresh; last ReLU: both fresh
+    assert told == [(False, True), (True, False), (False, True), (True, True)]
+    assert not any("input_is_fresh" in vars(m) for m in (lin, relu, sig))
+
+
+def test_a_chain_whose_children_change_works_out_what_is_fresh_again():
+    lin, relu = nn.Linear(4, 4).double(), nn.ReLU()
+    model = nn.Sequential(lin, relu, nn.Linear(4, 4).double())
+    _fresh_run(lambda *m: model, [])
+    model[0] = nn.Sigmoid()                          # Sigmoid keeps its output h: not fresh
+    model.insert(0, lin)
+    fast = _fresh_run(lambda *m: model, [])
+    general = _fresh_run(_GeneralSequential, list(model))
+    for a, b in zip(fast, general):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_subclass_with_its_own_forward_or_backward_writes_into_nothing():
+    class Keeps(nn.Linear):                          # keeps its output: not fresh any more
+        def forward(self, x):
+            self.h = super().forward(x)
+            return self.h
+
+    class Copies(nn.ReLU):
+        def backward(self, grad_h):
+            return super().backward(grad_h).copy()
+
+    assert not Keeps._output_is_fresh and Keeps._grad_is_fresh
+    assert not Copies._overwrites and not Copies._grad_is_fresh and Copies._output_is_fresh
 
 
 def test_a_chain_is_one_record_per_child_call_and_frees_them_after_backward():

@@ -146,7 +146,9 @@ def _run_chain(module, x, record):
     record (a leaf calls nothing, so nothing else need be kept)."""
     children, needs = record.children, record.needs_input_grad
     mods = tuple(module._modules.values())
-    for m, fresh in zip(mods, _fresh_arrays(module, mods)):
+    known = module.__dict__.get("_fresh")   # (mods, their flags) from the last call, if any
+    flags = known[1] if known is not None and known[0] == mods else _fresh_arrays(module, mods)
+    for m, fresh in zip(mods, flags):
         saved = m.__dict__
         kept = saved.copy()                 # the child's attributes before the call
         saved["needs_input_grad"] = needs
@@ -174,11 +176,9 @@ def _fresh_arrays(module, mods):
     child before it (forward) or after it (backward), which keeps them nowhere. Not the
     chain's input, which is the caller's, nor the gradient that comes into the chain.
 
-    Worked out when the chain's children change, and kept on the chain with them.
+    Worked out when the chain's children change, and kept on the chain with them
+    (``module._fresh``).
     """
-    known = module.__dict__.get("_fresh")
-    if known is not None and known[0] == mods:
-        return known[1]
     last = len(mods) - 1
     fresh = tuple((i > 0 and mods[i - 1]._output_is_fresh, i < last and mods[i + 1]._grad_is_fresh)
                   if m._overwrites else None for i, m in enumerate(mods))

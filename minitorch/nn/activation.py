@@ -42,6 +42,7 @@ class Sigmoid(Module):
     """
 
     _leaf_layer = True
+    _overwrites = _grad_is_fresh = True     # (in a chain, h may go into a fresh x: see ReLU)
 
     def forward(self, x):
         """h = 1 / (1 + e⁻ˣ), elementwise; keeps h for backward.
@@ -53,7 +54,7 @@ class Sigmoid(Module):
         capped there instead, so that no inf meets the imaginary part.
         """
         if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
-            h = np.negative(x)                           # computed in place, in one new array
+            h = np.negative(x, out=x if self.input_is_fresh else None)  # then in place in h
             quiet_exp(h, out=h)                          # e⁻ˣ (= inf gives h = 0, as it should)
             h += 1
             np.reciprocal(h, out=h)                      # h = 1 / (1 + e⁻ˣ)
@@ -86,10 +87,11 @@ class Tanh(Module):
     """
 
     _leaf_layer = True
+    _overwrites = _grad_is_fresh = True     # (in a chain, h may go into a fresh x: see ReLU)
 
     def forward(self, x):
         """h = tanh(x), elementwise; keeps h for backward."""
-        self.h = h = np.tanh(x)
+        self.h = h = np.tanh(x, out=x if self.input_is_fresh else None)
         return h
 
     def backward(self, grad_h):
@@ -151,7 +153,6 @@ class ReLU(Module):
     # in a chain, after a Linear: h is written into x, and dL/dx into dL/dh, when these are
     # fresh (made by the child next to it, held by nothing else; record._run_chain says so)
     _overwrites = _output_is_fresh = _grad_is_fresh = True
-    input_is_fresh = grad_is_fresh = False
 
     analytic = False
 

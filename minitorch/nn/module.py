@@ -96,6 +96,9 @@ class Module:
     #: so (``input_is_fresh``, ``grad_is_fresh``: ReLU). A subclass that defines its own
     #: forward or backward has none of these unless it says so.
     _output_is_fresh = _grad_is_fresh = _overwrites = False
+    #: Set per call on the record of a child with ``_overwrites``, in a chain: its input, or
+    #: the gradient its backward gets, is fresh (it may write its result into it).
+    input_is_fresh = grad_is_fresh = False
     _parameters = _SetByInit()
     _modules = _SetByInit()
 

@@ -42,7 +42,7 @@ class Sigmoid(Module):
     """
 
     _leaf_layer = True
-    _overwrites = _grad_is_fresh = True     # (in a chain, h may go into a fresh x: see ReLU)
+    _overwrites, _grad_is_fresh = ("input",), True    # (in a chain, h may go into a fresh x)
 
     def forward(self, x):
         """h = 1 / (1 + e⁻ˣ), elementwise; keeps h for backward.
@@ -87,7 +87,7 @@ class Tanh(Module):
     """
 
     _leaf_layer = True
-    _overwrites = _grad_is_fresh = True     # (in a chain, h may go into a fresh x: see ReLU)
+    _overwrites, _grad_is_fresh = ("input",), True    # (in a chain, h may go into a fresh x)
 
     def forward(self, x):
         """h = tanh(x), elementwise; keeps h for backward."""
@@ -152,7 +152,7 @@ class ReLU(Module):
     _leaf_layer = True
     # in a chain, after a Linear: h is written into x, and dL/dx into dL/dh, when these are
     # fresh (made by the child next to it, held by nothing else; record._run_chain says so)
-    _overwrites = _output_is_fresh = _grad_is_fresh = True
+    _overwrites, _output_is_fresh, _grad_is_fresh = ("input", "grad"), True, True
 
     analytic = False
 

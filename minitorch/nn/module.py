@@ -92,12 +92,13 @@ class Module:
     #: is given, instead of a new one, when that array is *fresh*: made by the child next to
     #: it and held by nothing else. ``_output_is_fresh``: forward returns a new array that it
     #: keeps nowhere (Linear's x Wᵀ + b); ``_grad_is_fresh``: the same for backward's dL/dx;
-    #: ``_overwrites``: the layer writes into a fresh input or gradient when its record says
-    #: so (``input_is_fresh``, ``grad_is_fresh``: ReLU). A subclass that defines its own
-    #: forward or backward has none of these unless it says so.
-    _output_is_fresh = _grad_is_fresh = _overwrites = False
-    #: Set per call on the record of a child with ``_overwrites``, in a chain: its input, or
-    #: the gradient its backward gets, is fresh (it may write its result into it).
+    #: ``_overwrites``: what the layer writes into when its record says it is fresh, "input"
+    #: (``input_is_fresh``) and "grad" (``grad_is_fresh``): ReLU both, Sigmoid its input. A
+    #: subclass that defines its own forward or backward has none of these unless it says so.
+    _output_is_fresh = _grad_is_fresh = False
+    _overwrites = ()
+    #: Set per call on the record of a child that overwrites, in a chain: its input, or the
+    #: gradient its backward gets, is fresh (it may write its result into it).
     input_is_fresh = grad_is_fresh = False
     _parameters = _SetByInit()
     _modules = _SetByInit()
@@ -121,11 +122,12 @@ class Module:
             cls._chain = False
         if "_zero_grads_first" not in cls.__dict__ and own is not None:
             cls._zero_grads_first = True
-        for flag, redefined in (("_output_is_fresh", "forward" in cls.__dict__),
-                                ("_grad_is_fresh", own is not None),
-                                ("_overwrites", "forward" in cls.__dict__ or own is not None)):
+        forward = "forward" in cls.__dict__
+        for flag, redefined, none in (("_output_is_fresh", forward, False),
+                                      ("_grad_is_fresh", own is not None, False),
+                                      ("_overwrites", forward or own is not None, ())):
             if redefined and flag not in cls.__dict__:
-                setattr(cls, flag, False)
+                setattr(cls, flag, none)
 
     def __init__(self):
         # an attribute dict of its own, made here: a module whose dict the interpreter made on

@@ -151,9 +151,10 @@ def _run_chain(module, x, record):
     for m, fresh in zip(mods, flags):
         saved = m.__dict__
         kept = saved.copy()                 # the child's attributes before the call
-        saved["needs_input_grad"] = needs
-        if fresh is not None:               # (it may write into its input or gradient)
-            saved["input_is_fresh"], saved["grad_is_fresh"] = fresh
+        if not needs or "needs_input_grad" in saved:    # (else the class's True holds)
+            saved["needs_input_grad"] = needs
+        if fresh is not None:               # it may write into its input or its gradient
+            saved.update(fresh)
         try:
             h = m.forward(x)                # what forward sets on self goes into the record
         except Exception as e:
@@ -171,20 +172,25 @@ def _run_chain(module, x, record):
 
 
 def _fresh_arrays(module, mods):
-    """For each child of a chain, None, or for a child that writes into fresh arrays
-    (``_overwrites``), whether its input and its incoming gradient are fresh: made by the
-    child before it (forward) or after it (backward), which keeps them nowhere. Not the
-    chain's input, which is the caller's, nor the gradient that comes into the chain.
+    """For each child of a chain, None, or the flags to set on its record when it writes
+    into fresh arrays (``_overwrites``): ``input_is_fresh`` when its input is made by the
+    child before it, ``grad_is_fresh`` when the gradient its backward gets is made by the
+    child after it, which keep them nowhere. Never the chain's input, which is the caller's,
+    nor the gradient that comes into the chain.
 
     Worked out when the chain's children change, and kept on the chain with them
     (``module._fresh``).
     """
-    last = len(mods) - 1
-    fresh = tuple((i > 0 and mods[i - 1]._output_is_fresh, i < last and mods[i + 1]._grad_is_fresh)
-                  if m._overwrites else None for i, m in enumerate(mods))
-    fresh = tuple(None if f is None or not any(f) else f for f in fresh)
-    module.__dict__["_fresh"] = (mods, fresh)
-    return fresh
+    last, flags = len(mods) - 1, []
+    for i, m in enumerate(mods):
+        fresh = {}
+        if "input" in m._overwrites and i > 0 and mods[i - 1]._output_is_fresh:
+            fresh["input_is_fresh"] = True
+        if "grad" in m._overwrites and i < last and mods[i + 1]._grad_is_fresh:
+            fresh["grad_is_fresh"] = True
+        flags.append(fresh or None)
+    module.__dict__["_fresh"] = (mods, flags)
+    return flags
 
 
 def _give_grads(module):

@@ -420,9 +420,9 @@ def test_relu_writes_into_its_input_and_gradient_only_when_a_linear_made_them():
             for saved in records]
     # ReLUs: first, the caller's input; after Linear, fresh, and so is Linear's dL/dx coming
     # back (and Sigmoid's); after Sigmoid, which keeps its h, not fresh. Sigmoid writes h into
-    # the ReLU's output. Linear writes into nothing.
+    # the ReLU's output (and nothing into gradients). Linear writes into nothing.
     assert told[::2] == [(False, True), (True, True), (False, True), (True, True)]
-    assert told[3] == (True, True) and told[1] == told[5] == told[7] == (False, False)
+    assert told[3] == (True, False) and told[1] == told[5] == told[7] == (False, False)
     assert not any("input_is_fresh" in vars(m) for m in (lin, relu, sig))
 
 

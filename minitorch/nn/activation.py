@@ -42,7 +42,7 @@ class Sigmoid(Module):
     """
 
     _leaf_layer = True
-    _overwrites, _grad_is_fresh = ("input",), True    # (in a chain, h may go into a fresh x)
+    _grad_is_fresh = True                   # (backward's dL/dx is a new array, kept nowhere)
 
     def forward(self, x):
         """h = 1 / (1 + e⁻ˣ), elementwise; keeps h for backward.
@@ -54,7 +54,7 @@ class Sigmoid(Module):
         capped there instead, so that no inf meets the imaginary part.
         """
         if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
-            h = np.negative(x, out=x if self.input_is_fresh else None)  # then in place in h
+            h = np.negative(x)                           # computed in place, in one new array
             quiet_exp(h, out=h)                          # e⁻ˣ (= inf gives h = 0, as it should)
             h += 1
             np.reciprocal(h, out=h)                      # h = 1 / (1 + e⁻ˣ)
@@ -87,11 +87,11 @@ class Tanh(Module):
     """
 
     _leaf_layer = True
-    _overwrites, _grad_is_fresh = ("input",), True    # (in a chain, h may go into a fresh x)
+    _grad_is_fresh = True                   # (backward's dL/dx is a new array, kept nowhere)
 
     def forward(self, x):
         """h = tanh(x), elementwise; keeps h for backward."""
-        self.h = h = np.tanh(x, out=x if self.input_is_fresh else None)
+        self.h = h = np.tanh(x)
         return h
 
     def backward(self, grad_h):

@@ -93,7 +93,7 @@ class Module:
     #: it and held by nothing else. ``_output_is_fresh``: forward returns a new array that it
     #: keeps nowhere (Linear's x Wᵀ + b); ``_grad_is_fresh``: the same for backward's dL/dx;
     #: ``_overwrites``: what the layer writes into when its record says it is fresh, "input"
-    #: (``input_is_fresh``) and "grad" (``grad_is_fresh``): ReLU both, Sigmoid its input. A
+    #: (``input_is_fresh``) and "grad" (``grad_is_fresh``): ReLU both. A
     #: subclass that defines its own forward or backward has none of these unless it says so.
     _output_is_fresh = _grad_is_fresh = False
     _overwrites = ()

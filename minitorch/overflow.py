@@ -46,9 +46,6 @@ def quiet_exp(x, out=None):
         >>> quiet_exp(np.array([0.0, 100.0], np.float32))
         array([ 1., inf], dtype=float32)
     """
-    if _settings is None:
-        with np.errstate(over="ignore"):
-            return np.exp(x) if out is None else np.exp(x, out=out)
     current = _settings.get()
     caller, quiet = _quiet
     if caller is not current:
@@ -58,3 +55,13 @@ def quiet_exp(x, out=None):
         return np.exp(x) if out is None else np.exp(x, out=out)
     finally:
         _settings.reset(token)
+
+
+def _errstate_exp(x, out=None):
+    with np.errstate(over="ignore"):
+        return np.exp(x) if out is None else np.exp(x, out=out)
+
+
+if _settings is None:
+    _errstate_exp.__doc__ = quiet_exp.__doc__
+    quiet_exp = _errstate_exp       # noqa: F811  (the same, at np.errstate's cost)

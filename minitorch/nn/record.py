@@ -151,8 +151,7 @@ def _run_chain(module, x, record):
     for m, fresh in zip(mods, flags):
         saved = m.__dict__
         kept = saved.copy()                 # the child's attributes before the call
-        if not needs or "needs_input_grad" in saved:    # (else the class's True holds)
-            saved["needs_input_grad"] = needs
+        saved["needs_input_grad"] = needs
         if fresh is not None:               # it may write into its input or its gradient
             saved.update(fresh)
         try:
@@ -236,7 +235,7 @@ def call_layer(module, *args, **kwargs):
         x_tensor, x = x, x.data
     else:
         x_tensor, x = None, np.asarray(x)
-    first = module._first_param()
+    first = module._first_param() if module._parameters or module._modules else None
     if first is not None:
         dtype = first.data.dtype
         if x.dtype != dtype and x.dtype.kind == "f" and dtype.kind == "f":

@@ -84,10 +84,11 @@ class Sequential(_ModuleSequence):
     """
 
     _chain = True
+    _fresh = None       # (children, which may write into fresh arrays): record._fresh_arrays
 
     def __init__(self, *modules):
         super().__init__()
-        self._fresh = None          # which children may write into fresh arrays (record.py)
+        self._fresh = None
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             for name, m in modules[0].items():
                 self._add(name, m)

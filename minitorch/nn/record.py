@@ -146,7 +146,7 @@ def _run_chain(module, x, record):
     record (a leaf calls nothing, so nothing else need be kept)."""
     children, needs = record.children, record.needs_input_grad
     mods = tuple(module._modules.values())
-    known = module.__dict__.get("_fresh")   # (mods, their flags) from the last call, if any
+    known = module._fresh                   # (mods, their flags) from the last call, if any
     flags = known[1] if known is not None and known[0] == mods else _fresh_arrays(module, mods)
     for m, fresh in zip(mods, flags):
         saved = m.__dict__
@@ -206,6 +206,7 @@ def _leaves_backward(record, children, grad_output):
     chain's children (``Sequential.backward``), or a leaf's own call. Each runs on its call's
     attribute dict ``saved``, as ``with_record`` runs a backward (a leaf layer calls no
     child's backward, so there is nothing to track)."""
+    anomaly = autograd._anomaly                 # (turned on after this forward ran)
     for module, saved in reversed(children):
         if module._zero_grads_first and module._parameters:    # (tested here too: the call
             _give_grads(module)                                 # is skipped on the hot path)
@@ -215,7 +216,7 @@ def _leaves_backward(record, children, grad_output):
             grad_output = module._own_backward(grad_output)
         finally:
             _set_attr(module, "__dict__", own)
-        if autograd._anomaly:                   # (turned on after this forward ran)
+        if anomaly:
             i = next(i for i, child in enumerate(children) if child[1] is saved)
             _check_backward(module, f"{type(record.module).__name__}[{i}] "
                                     f"({type(module).__name__})", grad_output)

@@ -200,20 +200,16 @@ class FlatGroup:
         params = group["params"]
         if len(params) != len(self.params) or group is not self.group:
             return None
-        members, keys = self.members, optimizer._state_keys(group)
-        if all(map(is_, chain(params, map(_grad, params), map(_data, members),
-                              map(optimizer.state.get, members),
-                              chain.from_iterable(self.state_values), _ENDS), self.expected)):
+        keys = optimizer._state_keys(group)
+        if self._as_laid_out(optimizer, params, map(_grad, params)):
             return self.grad_views if keys == self.keys else None   # (as handed out)
         # something differs: gradients that are not the views (those are copied), or else
         # the layout no longer fits (then None)
         grads = list(map(_grad, params))
         if list(map(is_not, grads, self.nones)) != self.with_grad:
             return None                             # not the same parameters with a gradient
-        result = grads if len(grads) == len(members) else list(compress(grads, self.laid_out))
-        if not all(map(is_, chain(params, self.grad_slots, map(_data, members),
-                                  map(optimizer.state.get, members),
-                                  chain.from_iterable(self.state_values), _ENDS), self.expected)):
+        result = grads if len(grads) == len(self.members) else list(compress(grads, self.laid_out))
+        if not self._as_laid_out(optimizer, params, self.grad_slots):
             return None                             # rebound, replaced
         if keys != self.keys:
             return None                             # a new option
@@ -223,6 +219,14 @@ class FlatGroup:
             raise ValueError(f"{type(optimizer).__name__}.step: a parameter of shape {shape} "
                              f"has a gradient of shape {grad_shape}; expected the same shape")
         return result
+
+    def _as_laid_out(self, optimizer, params, grads):
+        """Whether ``params``, their gradients ``grads``, the members' data, state dicts and
+        state values are, object for object, the ones laid out: one pass of identity tests."""
+        members = self.members
+        return all(map(is_, chain(params, grads, map(_data, members),
+                                  map(optimizer.state.get, members),
+                                  chain.from_iterable(self.state_values), _ENDS), self.expected))
 
     def grad_view_for(self, p):
         """Member ``p``'s view of the flat gradient (not zeroed), or None if someone else may hold it.

@@ -134,8 +134,9 @@ class TensorDataset(Dataset):
         A slice gives views into the stored arrays, read-only so that changing
         a batch in place cannot change the data set; integer indices give copies.
         """
-        arrays = self._read_only if isinstance(indices, slice) else self._arrays
-        return self._as_given(tuple([a[indices] for a in arrays]))
+        parts = tuple([a[indices] for a in (self._read_only if type(indices) is slice
+                                            else self._arrays)])
+        return parts if self._wrap is None else self._as_given(parts)
 
 
 def _read_only_view(a):

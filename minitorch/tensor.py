@@ -119,8 +119,8 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _wrap(cls, data, node=None):
+    @staticmethod
+    def _wrap(data, node=None):
         """A tensor around ``data`` (no copy), recorded by ``node`` if given."""
         t = object.__new__(Tensor)
         t.data, t.grad, t._node, t.requires_grad = data, None, node, node is not None

@@ -179,11 +179,7 @@ class Module:
             d[name] = value     # a new plain attribute: forward's self.x = x, on its call's record
             return
         params, modules = d.get("_parameters"), d.get("_modules")
-        if type(value) is np.ndarray and params is not None and name not in params \
-                and name not in modules:
-            d[name] = value
-            return
-        if params is None and isinstance(value, (Parameter, Module)):
+        if params is None and isinstance(value, _REGISTERED):
             raise RuntimeError(f"cannot assign {name!r} before {type(self).__name__}.__init__ "
                                f"calls super().__init__()")
         if isinstance(value, Parameter):

@@ -99,51 +99,46 @@ def _noted(e, module):
         e._minitorch_where = True
 
 
-def _run_forward(module, x, args, record):
+def _forward_into_record(module, x, args, record):
     """Run ``module.forward``; the attribute dict it ran on becomes ``record.saved``, and the
     module gets a copy of the dict as it was before the call (so it is left as it was).
 
     (Forward runs on the module's own dict, and the copy is what the module keeps: the
-    same as running forward on a copy, with one swap of dicts instead of two.)"""
+    same as running forward on a copy, with one swap of dicts instead of two.) A leaf layer
+    at the top level is run by this alone: it calls no module, so there is no stack of
+    records or call path to keep, and nothing to add to an error's message."""
     saved = module.__dict__
     kept = saved.copy()                     # the module's attributes before the call
     saved["needs_input_grad"] = record.needs_input_grad
-    _forwarding.append(record)
     try:
         h = module.forward(x, *args)        # what forward sets on self goes into the record
+    finally:
+        _set_attr(module, "__dict__", kept)     # the object is left as it was
+    if type(h) is not np.ndarray:
+        h = _check_output(module, h)
+    record.saved = saved
+    return h
+
+
+def _run_forward(module, x, args, record):
+    """``_forward_into_record`` with the record on the stack of running forwards (the layers
+    its forward calls join it), and a note on an error saying where the module sits."""
+    _forwarding.append(record)
+    try:
+        return _forward_into_record(module, x, args, record)
     except Exception as e:
         _noted(e, module)
         raise
     finally:
         _forwarding.pop()
-        _set_attr(module, "__dict__", kept)     # the object is left as it was
         record.input = None                 # needed only while forward runs
-    if type(h) is not np.ndarray:
-        h = _check_output(module, h)
-    record.saved = saved
-    return h
-
-
-def _run_leaf(module, x, args, record):
-    """``_run_forward`` for a leaf layer at the top level: it calls no module, so there is no
-    call path or stack of records to keep (and nothing to add to an error's message)."""
-    saved = module.__dict__
-    kept = saved.copy()                     # the module's attributes before the call
-    saved["needs_input_grad"] = record.needs_input_grad
-    try:
-        h = module.forward(x, *args)        # what forward sets on self goes into the record
-    finally:
-        _set_attr(module, "__dict__", kept)     # the object is left as it was
-    if type(h) is not np.ndarray:
-        h = _check_output(module, h)
-    record.saved = saved
-    return h
 
 
 def _run_chain(module, x, record):
     """``Sequential.forward`` when every child is a leaf layer, in one loop: each child's
-    forward runs as in ``_run_forward``, and the pair ``(child, the dict it ran on)`` is its
-    record (a leaf calls nothing, so nothing else need be kept)."""
+    forward runs as in ``_forward_into_record`` (written out here: this runs per child per
+    step), and the pair ``(child, the dict it ran on)`` is its record (a leaf calls nothing,
+    so nothing else need be kept)."""
     children, needs = record.children, record.needs_input_grad
     mods = tuple(module._modules.values())
     known = module._fresh                   # (mods, their flags) from the last call, if any
@@ -250,7 +245,7 @@ def call_layer(module, *args, **kwargs):
     needs_input = x_tensor is not None and x_tensor.requires_grad and autograd._grad_enabled
     if module._leaf_layer and not autograd._anomaly:
         record = LayerCall(module, None, needs_input)
-        h = _run_leaf(module, x, args, record)
+        h = _forward_into_record(module, x, args, record)
     else:
         record = LayerCall(module, x, needs_input)
         _path.append(module)

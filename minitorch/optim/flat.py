@@ -41,7 +41,7 @@ step. See docs/design.md, "Fused updates".
 import sys
 import weakref
 from itertools import chain, compress
-from operator import attrgetter, is_, is_not
+from operator import attrgetter, is_
 
 import numpy as np
 
@@ -138,7 +138,6 @@ class FlatGroup:
         self.state_values = [s.values() for s in states]    # (live views of the dicts)
         first = 2 * len(self.params) + 2 * len(members)
         self.step_at = [first + i for i, (k, _) in enumerate(held) if k == "step"]
-        self.nones = [None] * len(self.params)
         self.pending = None
         self.position = {id(p): i for i, p in enumerate(members)}
         # the members that take zero gradients from here: Parameters (a plain Tensor has no slot);
@@ -151,11 +150,10 @@ class FlatGroup:
         for p in self.takers:
             p._grads_from = ref                     # where its zero gradients come from
         # what reference counts read when nothing else holds them (measured here, the same way
-        # grad_view_for measures, so that the interpreter's own counting cancels out)
-        # (no local variable may hold a gradient view here)
+        # _all_free and grad_view_for measure, so that the interpreter's own counting cancels
+        # out; no local variable may hold a gradient view here)
         self.grad_refs = sys.getrefcount(self.grad)
-        self.view_refs = self._view_refs(0)
-        self.all_view_refs = self._all_view_refs()
+        self.view_refs = self._view_refs()
 
     @classmethod
     def build(cls, optimizer, group):
@@ -206,7 +204,7 @@ class FlatGroup:
         # something differs: gradients that are not the views (those are copied), or else
         # the layout no longer fits (then None)
         grads = list(map(_grad, params))
-        if list(map(is_not, grads, self.nones)) != self.with_grad:
+        if [g is not None for g in grads] != self.with_grad:
             return None                             # not the same parameters with a gradient
         result = grads if len(grads) == len(self.members) else list(compress(grads, self.laid_out))
         if not self._as_laid_out(optimizer, params, self.grad_slots):
@@ -239,7 +237,8 @@ class FlatGroup:
         i = self.position.get(id(p))
         if i is None or p.data is not self.views[i]:
             return None                             # not (or no longer) laid out here
-        if self._view_refs(i) != self.view_refs or sys.getrefcount(self.grad) != self.grad_refs:
+        if (self._view_refs()[i] != self.view_refs[i]
+                or sys.getrefcount(self.grad) != self.grad_refs):
             return None                             # held elsewhere: it may still be read
         return self.grad_views[i]
 
@@ -256,15 +255,11 @@ class FlatGroup:
 
     def _all_free(self):
         """Whether nothing but this group holds any gradient view or the flat gradient."""
-        return (self._all_view_refs() == self.all_view_refs
-                and sys.getrefcount(self.grad) == self.grad_refs)
+        return self._view_refs() == self.view_refs and sys.getrefcount(self.grad) == self.grad_refs
 
-    def _all_view_refs(self):
+    def _view_refs(self):
+        """The reference count of each gradient view."""
         return list(map(sys.getrefcount, self.grad_views))
-
-    def _view_refs(self, i):
-        view = self.grad_views[i]
-        return sys.getrefcount(view)
 
     def step(self, optimizer, group, grads):
         """Apply the rule once to the flat arrays: to the flat gradient itself when ``grads`` are

@@ -31,8 +31,9 @@ def _quiet_settings(current):
     """``current`` with overflow ignored (made once per settings object, by np.errstate)."""
     global _quiet
     with np.errstate(over="ignore"):
-        _quiet = (current, _settings.get())     # one tuple: threads read a consistent pair
-    return _quiet[1]
+        quiet = _settings.get()
+    _quiet = (current, quiet)               # one tuple: threads read a consistent pair
+    return quiet                            # (ours, whatever another thread kept since)
 
 
 def quiet_exp(x, out=None):
